@@ -1,0 +1,238 @@
+/**
+ * A chat request: the model, the conversation, and the common generation parameters.
+ *
+ * Callers pass a `ChatRequest.Input` (plain object; `messages` may be a bare string,
+ * `[role, text]` tuples or message objects); the client normalizes it with `make`, which
+ * validates every field and fails with an `InvalidRequestError` that names the bad one.
+ * Anything provider-specific goes in `providerOptions`, namespaced by provider name
+ * (`providerOptions.openai`), and is passed through untouched.
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import { InvalidRequestError } from "./LlmError.js"
+import * as Message from "./Message.js"
+
+/**
+ * A tool the model may call: `parameters` is a JSON Schema object.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ToolDefinition = Schema.Struct({
+  name: Schema.String,
+  description: Schema.optional(Schema.String),
+  parameters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  /** Ask the provider to enforce the schema exactly (OpenAI `strict`). */
+  strict: Schema.optional(Schema.Boolean),
+  cache: Schema.optional(Message.CacheHint)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolDefinition = typeof ToolDefinition.Type
+
+/**
+ * Whether and which tool the model must call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ToolChoice = Schema.Union(
+  Schema.Literal("auto", "none", "required"),
+  Schema.Struct({ type: Schema.Literal("tool"), name: Schema.String })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ToolChoice = typeof ToolChoice.Type
+
+/**
+ * The shape of the output: free text, any JSON object, or JSON matching a schema.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ResponseFormat = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("text") }),
+  Schema.Struct({ type: Schema.Literal("json") }),
+  Schema.Struct({
+    type: Schema.Literal("json_schema"),
+    name: Schema.String,
+    schema: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    description: Schema.optional(Schema.String),
+    strict: Schema.optional(Schema.Boolean)
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseFormat = typeof ResponseFormat.Type
+
+/**
+ * Per-call deadlines in milliseconds; each overrides the client's `Timeouts`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const TimeoutOverrides = Schema.Struct({
+  connectMs: Schema.optional(Schema.Number),
+  firstByteMs: Schema.optional(Schema.Number),
+  idleMs: Schema.optional(Schema.Number),
+  totalMs: Schema.optional(Schema.Number)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TimeoutOverrides = typeof TimeoutOverrides.Type
+
+/**
+ * A normalized chat request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class ChatRequest extends Schema.Class<ChatRequest>("@llm-fiber/ChatRequest")({
+  /** A registry name (`gpt-4o-mini`), or `provider:model` (`ollama:llama3.2`). */
+  model: Schema.String,
+  /** Force a provider, whatever the registry would choose. */
+  provider: Schema.optional(Schema.String),
+  messages: Schema.Array(Message.Message),
+  temperature: Schema.optional(Schema.Number),
+  maxTokens: Schema.optional(Schema.Number),
+  topP: Schema.optional(Schema.Number),
+  stop: Schema.optional(Schema.Array(Schema.String)),
+  seed: Schema.optional(Schema.Number),
+  tools: Schema.optional(Schema.Array(ToolDefinition)),
+  toolChoice: Schema.optional(ToolChoice),
+  responseFormat: Schema.optional(ResponseFormat),
+  /** Per-provider passthrough, e.g. `{ openai: { logprobs: true } }`. */
+  providerOptions: Schema.optional(
+    Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+  ),
+  /** A prompt-cache hint for the whole request (providers with explicit caching). */
+  cache: Schema.optional(Message.CacheHint),
+  /** Sent as the provider's idempotency key where supported, identical across retries. */
+  idempotencyKey: Schema.optional(Schema.String),
+  /** Your own labels for logs and spans; never sent to the provider. */
+  metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  timeout: Schema.optional(TimeoutOverrides),
+  /** Models to try, in order, when this one fails with a retryable error. */
+  fallback: Schema.optional(Schema.Array(Schema.String)),
+  /** Override the client's retry count for this call. */
+  maxRetries: Schema.optional(Schema.Number)
+}) {}
+
+/**
+ * A chat request as callers write it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  readonly model: string
+  readonly provider?: string | undefined
+  readonly messages: Message.MessagesInput
+  readonly temperature?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly topP?: number | undefined
+  readonly stop?: string | ReadonlyArray<string> | undefined
+  readonly seed?: number | undefined
+  readonly tools?: ReadonlyArray<ToolDefinition> | undefined
+  readonly toolChoice?: ToolChoice | undefined
+  readonly responseFormat?: ResponseFormat | undefined
+  readonly providerOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>> | undefined
+  readonly cache?: Message.CacheHint | undefined
+  readonly idempotencyKey?: string | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly timeout?: TimeoutOverrides | undefined
+  readonly fallback?: ReadonlyArray<string> | undefined
+  readonly maxRetries?: number | undefined
+}
+
+const fail = (message: string, param: string) => Either.left(new InvalidRequestError({ message, param }, true))
+
+const checkNumber = (
+  value: unknown,
+  name: string,
+  check: (n: number) => boolean,
+  expected: string
+): InvalidRequestError | undefined => {
+  if (value === undefined) return undefined
+  if (typeof value !== "number" || !Number.isFinite(value) || !check(value)) {
+    return new InvalidRequestError({ message: `${name} must be ${expected} (got ${String(value)})`, param: name }, true)
+  }
+  return undefined
+}
+
+const isInt = (n: number) => Number.isInteger(n)
+
+/**
+ * Validate and normalize a request. Fails with an `InvalidRequestError` naming the field.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, InvalidRequestError> => {
+  if (input instanceof ChatRequest) return Either.right(input)
+  if (!Predicate.isRecord(input)) return fail("a chat request must be an object", "request")
+  if (typeof input.model !== "string" || input.model.trim() === "") {
+    return fail("model must be a non-empty string, e.g. \"gpt-4o-mini\" or \"ollama:llama3.2\"", "model")
+  }
+  const messages = Message.normalize(input.messages)
+  if (Either.isLeft(messages)) return Either.left(messages.left)
+  const numberError = checkNumber(input.temperature, "temperature", (n) => n >= 0 && n <= 2, "a number from 0 to 2") ??
+    checkNumber(input.maxTokens, "maxTokens", (n) => isInt(n) && n > 0, "a positive integer") ??
+    checkNumber(input.topP, "topP", (n) => n >= 0 && n <= 1, "a number from 0 to 1") ??
+    checkNumber(input.seed, "seed", isInt, "an integer") ??
+    checkNumber(input.maxRetries, "maxRetries", (n) => isInt(n) && n >= 0, "a non-negative integer")
+  if (numberError !== undefined) return Either.left(numberError)
+  if (input.timeout !== undefined) {
+    for (const key of ["connectMs", "firstByteMs", "idleMs", "totalMs"] as const) {
+      const error = checkNumber(input.timeout[key], `timeout.${key}`, (n) => n > 0, "a positive number of milliseconds")
+      if (error !== undefined) return Either.left(error)
+    }
+  }
+  const stop = typeof input.stop === "string" ? [input.stop] : input.stop
+  if (stop !== undefined && (!Array.isArray(stop) || stop.some((s) => typeof s !== "string"))) {
+    return fail("stop must be a string or a list of strings", "stop")
+  }
+  if (input.tools !== undefined) {
+    if (!Array.isArray(input.tools)) return fail("tools must be a list of tool definitions", "tools")
+    const seen = new Set<string>()
+    for (let i = 0; i < input.tools.length; i++) {
+      const tool: unknown = input.tools[i]
+      if (!Predicate.isRecord(tool) || typeof tool.name !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) {
+        return fail(`tools[${i}].name must be 1-64 letters, digits, "_" or "-"`, `tools[${i}].name`)
+      }
+      if (!Predicate.isRecord(tool.parameters)) {
+        return fail(`tools[${i}].parameters must be a JSON Schema object`, `tools[${i}].parameters`)
+      }
+      if (seen.has(tool.name)) return fail(`tools[${i}]: the tool name "${tool.name}" is used twice`, `tools[${i}].name`)
+      seen.add(tool.name)
+    }
+  }
+  if (typeof input.toolChoice === "object" && input.toolChoice !== null) {
+    const name = input.toolChoice.name
+    if (!input.tools?.some((t) => t.name === name)) {
+      return fail(`toolChoice names the tool "${name}", which is not in tools`, "toolChoice")
+    }
+  }
+  if (input.fallback !== undefined && (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string"))) {
+    return fail("fallback must be a list of model names", "fallback")
+  }
+  const fields: Record<string, unknown> = { ...input, messages: messages.right }
+  if (stop !== undefined) fields.stop = stop
+  for (const key in fields) if (fields[key] === undefined) delete fields[key]
+  return Either.right(new ChatRequest(fields as ConstructorParameters<typeof ChatRequest>[0], true))
+}

@@ -1,0 +1,708 @@
+/**
+ * The client: one typed API for chat and streaming across providers.
+ *
+ * Each call runs the pipeline, in order:
+ * 1. normalize the request (`ChatRequest.make`) and resolve the model to a provider
+ *    (`ModelRegistry`);
+ * 2. open the span `llm.chat` / `llm.chat_stream`;
+ * 3. `ResponseCache` → 4. `Budget` → 5. `RateLimiter`, `CircuitBreaker` (pass-through
+ *    until you provide them);
+ * 6. the provider call under `Timeouts`, retried by `RetryPolicy`;
+ * 7. cost from the `Catalog`, metrics; on failure, the next model of `fallback`, or the
+ *    typed error.
+ *
+ * A stream is retried (or falls back) only while none of its content has reached the
+ * caller; after that a failure ends it with an error carrying the partial output.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { LlmClient, ProviderRegistry, UndiciHttpClient } from "@llm-fiber/core"
+ * import { OpenAI } from "@llm-fiber/openai"
+ *
+ * const Live = LlmClient.layer.pipe(
+ *   Layer.provide(OpenAI.layerConfig()),
+ *   Layer.provide([ProviderRegistry.layer, UndiciHttpClient.layer()])
+ * )
+ *
+ * const program = Effect.gen(function*() {
+ *   const result = yield* LlmClient.chat({ model: "gpt-4o-mini", messages: "Say hi" })
+ *   console.log(result.text, result.usage, result.cost)
+ * })
+ *
+ * Effect.runPromise(Effect.provide(program, Live))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Budget from "./Budget.js"
+import * as Catalog from "./Catalog.js"
+import * as ChatRequest from "./ChatRequest.js"
+import type * as ChatResult from "./ChatResult.js"
+import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as LlmError from "./LlmError.js"
+import * as Metrics from "./Metrics.js"
+import type * as Middleware from "./Middleware.js"
+import * as ModelRegistry from "./ModelRegistry.js"
+import type * as Provider from "./Provider.js"
+import * as ProviderRegistry from "./ProviderRegistry.js"
+import * as RateLimiter from "./RateLimiter.js"
+import * as ResponseCache from "./ResponseCache.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+import * as StreamEvent from "./StreamEvent.js"
+import * as Timeouts from "./Timeouts.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * An embeddings request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbedRequest {
+  readonly model: string
+  readonly provider?: string | undefined
+  readonly input: string | ReadonlyArray<string>
+  readonly dimensions?: number | undefined
+}
+
+/**
+ * A model name resolved to a registered provider.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resolution extends ModelRegistry.Resolved {
+  readonly implementation: Provider.Provider
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Send a chat request and wait for the whole answer. */
+  readonly chat: (
+    request: ChatRequest.Input | ChatRequest.ChatRequest
+  ) => Effect.Effect<ChatResult.ChatResult, LlmError.LlmError>
+  /** Send a chat request and stream the answer as events (ending with `Finish`). */
+  readonly chatStream: (
+    request: ChatRequest.Input | ChatRequest.ChatRequest
+  ) => Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>
+  /** Embed one or more texts. */
+  readonly embed: (request: EmbedRequest) => Effect.Effect<Provider.EmbedResult, LlmError.LlmError>
+  /** Which provider would serve a model (without calling it). */
+  readonly resolve: (model: string, provider?: string) => Either.Either<Resolution, LlmError.UnknownModelError>
+  /** Names of the registered providers. */
+  readonly providers: () => ReadonlyArray<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class LlmClient extends Context.Tag("@llm-fiber/core/LlmClient")<LlmClient, Service>() {}
+
+// -----------------------------------------------------------------------------
+// internals of one call
+// -----------------------------------------------------------------------------
+
+interface Concerns {
+  readonly registry: ProviderRegistry.Service
+  readonly models: ModelRegistry.Service
+  readonly catalog: Catalog.Service
+  readonly retry: RetryPolicy.Service
+  readonly timeouts: Provider.ResolvedTimeouts
+  readonly cache: Middleware.Middleware
+  readonly budget: Middleware.Middleware
+  readonly rateLimiter: Middleware.Middleware
+  readonly breaker: Middleware.Middleware
+}
+
+const retryAfterOf = (error: LlmError.LlmError): number | undefined =>
+  "retryAfterMs" in error ? error.retryAfterMs : undefined
+
+/** The schedule of a policy, with the provider's `Retry-After` replacing its delay. */
+const retrySchedule = (policy: RetryPolicy.Service): Schedule.Schedule<unknown, LlmError.LlmError> =>
+  Schedule.intersect(policy.schedule, Schedule.identity<LlmError.LlmError>()).pipe(
+    Schedule.modifyDelay(([, error], delay) => {
+      const hinted = retryAfterOf(error)
+      return hinted !== undefined ? Duration.millis(hinted) : delay
+    })
+  )
+
+/**
+ * Decide whether to retry after `error` on attempt `attempt`; when yes, wait the delay
+ * (through `Clock`, so `TestClock` drives it) and succeed.
+ */
+const shouldRetry = (
+  policy: RetryPolicy.Service,
+  maxRetries: number,
+  attempt: number,
+  error: LlmError.LlmError,
+  driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined }
+): Effect.Effect<boolean> => {
+  if (attempt > maxRetries || !policy.isRetryable(error)) return Effect.succeed(false)
+  const hinted = retryAfterOf(error)
+  if (hinted !== undefined && hinted > policy.maxRetryAfterMs) return Effect.succeed(false)
+  return Effect.gen(function*() {
+    if (driver.current === undefined) driver.current = yield* Schedule.driver(retrySchedule(policy))
+    const next = yield* Effect.either(driver.current.next(error))
+    if (Either.isLeft(next)) return false
+    yield* Metric.increment(Metrics.retries)
+    yield* Effect.annotateCurrentSpan("llm.retry", attempt)
+    return true
+  })
+}
+
+const timeoutError = (
+  phase: LlmError.TimeoutPhase,
+  timeoutMs: number,
+  info: { readonly provider: string; readonly model: string }
+) =>
+  new LlmError.TimeoutError({
+    provider: info.provider,
+    model: info.model,
+    phase,
+    timeoutMs,
+    message: `${info.provider}: ${
+      phase === "first_byte"
+        ? "no first event"
+        : phase === "idle"
+        ? "the stream went quiet"
+        : "the call did not finish"
+    } within ${timeoutMs} ms (${phase} timeout)`
+  }, true)
+
+/** First-event, idle and total deadlines on a provider stream. */
+const streamWithTimeouts = (
+  stream: Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>,
+  timeouts: Provider.ResolvedTimeouts,
+  info: { readonly provider: string; readonly model: string }
+): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+  Stream.unwrapScoped(Effect.map(Stream.toPull(stream), (pull) => {
+    let first = true
+    const next = Effect.suspend(() => {
+      const phase = first ? "first_byte" : "idle"
+      const ms = first ? timeouts.firstByteMs : timeouts.idleMs
+      return Effect.timeoutFail(pull, {
+        duration: Duration.millis(ms),
+        onTimeout: () => Option.some<LlmError.LlmError>(timeoutError(phase, ms, info))
+      }).pipe(Effect.tap((chunk) => {
+        // a Start-only chunk does not count as the first content
+        if (first && Chunk.some(chunk, (e) => e._tag !== "Start")) first = false
+      }))
+    })
+    return Stream.repeatEffectChunkOption(next)
+  })).pipe(
+    Stream.interruptWhen(Effect.zipRight(
+      Effect.sleep(Duration.millis(timeouts.totalMs)),
+      Effect.fail(timeoutError("total", timeouts.totalMs, info))
+    ))
+  )
+
+const withCost = (
+  catalog: Catalog.Service,
+  model: string,
+  fallbackModel: string,
+  usage: ChatResult.ChatResult["usage"]
+) => catalog.cost(model, usage) ?? catalog.cost(fallbackModel, usage)
+
+/**
+ * Build the client from the registered providers and the concern services in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Service, never, ProviderRegistry.ProviderRegistry> = Effect.gen(function*() {
+  const concerns: Concerns = {
+    registry: yield* ProviderRegistry.ProviderRegistry,
+    models: yield* ModelRegistry.ModelRegistry,
+    catalog: yield* Catalog.Catalog,
+    retry: yield* RetryPolicy.RetryPolicy,
+    timeouts: yield* Timeouts.Timeouts,
+    cache: yield* ResponseCache.ResponseCache,
+    budget: yield* Budget.Budget,
+    rateLimiter: yield* RateLimiter.RateLimiter,
+    breaker: yield* CircuitBreaker.CircuitBreaker
+  }
+  return makeWith(concerns)
+})
+
+const makeWith = (c: Concerns): Service => {
+  const resolve: Service["resolve"] = (model, provider) => {
+    const registered = c.registry.names()
+    const resolved = c.models.resolve(model, { provider, registered })
+    if (Either.isLeft(resolved)) return Either.left(resolved.left)
+    const implementation = c.registry.get(resolved.right.provider)
+    if (implementation === undefined) {
+      return Either.left(
+        new LlmError.UnknownModelError({
+          message: `provider "${resolved.right.provider}" is not registered`,
+          model,
+          provider: resolved.right.provider
+        }, true)
+      )
+    }
+    return Either.right({ ...resolved.right, implementation })
+  }
+
+  const callInfo = (
+    operation: "chat" | "stream",
+    request: ChatRequest.ChatRequest,
+    resolution: Resolution
+  ): Middleware.CallInfo => ({
+    operation,
+    request,
+    provider: resolution.provider,
+    model: resolution.model,
+    implementation: resolution.implementation
+  })
+
+  // ---------------------------------------------------------------------------
+  // chat
+  // ---------------------------------------------------------------------------
+
+  /** The provider call, timed out and retried, with its cost. */
+  const providerChat = (info: Middleware.CallInfo): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
+    const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
+    const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
+    const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
+    const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
+      info.implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n }).pipe(
+        Effect.timeoutFail({
+          duration: Duration.millis(timeouts.totalMs),
+          onTimeout: () => timeoutError("total", timeouts.totalMs, info)
+        }),
+        Effect.catchAll((error) =>
+          Effect.flatMap(
+            shouldRetry(c.retry, maxRetries, n, error, driver),
+            (again) => again ? attempt(n + 1) : Effect.fail(error)
+          )
+        )
+      )
+    return Effect.map(attempt(1), (result) => {
+      if (result.cost !== undefined) return result
+      const cost = withCost(c.catalog, result.model, info.model, result.usage)
+      return cost === undefined ? result : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
+    })
+  }
+
+  const pipelineChat = (info: Middleware.CallInfo) =>
+    c.cache.chat(info, c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, providerChat(info)))))
+
+  const recordSuccess = (result: ChatResult.ChatResult, latencyMs: number) =>
+    Effect.all([
+      Metric.update(Metrics.latency, latencyMs),
+      result.timing.ttfbMs !== undefined ? Metric.update(Metrics.ttfb, result.timing.ttfbMs) : Effect.void,
+      Metric.incrementBy(Metrics.inputTokens, result.usage.inputTokens),
+      Metric.incrementBy(Metrics.outputTokens, result.usage.outputTokens),
+      result.usage.cachedInputTokens ? Metric.incrementBy(Metrics.cachedTokens, result.usage.cachedInputTokens) : Effect.void,
+      result.cost !== undefined ? Metric.incrementBy(Metrics.costUsd, result.cost.totalUsd) : Effect.void
+    ], { discard: true })
+
+  const recordError = (error: LlmError.LlmError) => Metric.increment(Metric.tagged(Metrics.errors, "error", error._tag))
+
+  /** One model of the chain: resolve, run the pipeline, record metrics. */
+  const chatModel = (
+    request: ChatRequest.ChatRequest,
+    model: string,
+    start: number
+  ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
+    const resolution = resolve(model, request.provider)
+    if (Either.isLeft(resolution)) return Effect.fail(resolution.left)
+    const r = resolution.right
+    const info = callInfo("chat", request, r)
+    return Effect.gen(function*() {
+      yield* Effect.annotateCurrentSpan({ "gen_ai.provider.name": r.provider, "gen_ai.request.model": r.model })
+      yield* Metric.increment(Metrics.requests)
+      const exit = yield* Effect.exit(pipelineChat(info))
+      const end = yield* Clock.currentTimeMillis
+      if (Exit.isSuccess(exit)) {
+        const attemptTiming = exit.value.timing
+        const result = new (exit.value.constructor as typeof ChatResult.ChatResult)({
+          ...exit.value,
+          timing: {
+            latencyMs: end - start,
+            ...(attemptTiming.ttfbMs !== undefined ? { ttfbMs: attemptTiming.ttfbMs } : {})
+          }
+        }, true)
+        yield* recordSuccess(result, end - start)
+        return result
+      }
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure)) {
+        const error = LlmError.withContext(failure.value, { provider: r.provider, model: r.model })
+        yield* recordError(error)
+        return yield* Effect.fail(error)
+      }
+      return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+    }).pipe(Effect.tagMetrics({ provider: r.provider, model: r.model }))
+  }
+
+  /** Which failures move on to the next model of a fallback chain. */
+  const fallsBack = (error: LlmError.LlmError) => error.retryable || error._tag === "CircuitOpenError"
+
+  const chat: Service["chat"] = (input) =>
+    Effect.suspend(() => {
+      const normalized = ChatRequest.make(input)
+      if (Either.isLeft(normalized)) return Effect.fail(normalized.left)
+      const request = normalized.right
+      const chain = [request.model, ...(request.fallback ?? [])]
+      return Effect.flatMap(Clock.currentTimeMillis, (start) => {
+        const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
+          Effect.catchAll(chatModel(request, chain[index]!, start), (error) =>
+            index + 1 < chain.length && fallsBack(error) ? loop(index + 1) : Effect.fail(error))
+        return loop(0)
+      })
+    }).pipe(Effect.withSpan("llm.chat", {
+      kind: "client",
+      attributes: { "gen_ai.operation.name": "chat" },
+      captureStackTrace: false
+    }))
+
+  // ---------------------------------------------------------------------------
+  // chatStream
+  // ---------------------------------------------------------------------------
+
+  /**
+   * One attempt's events, with Start (and Usage) held back until the first content
+   * event so that nothing reaches the caller before content — which keeps the stream
+   * retryable until then. Adds the cost to `Finish`.
+   */
+  const attemptEvents = (
+    info: Middleware.CallInfo,
+    timeouts: Provider.ResolvedTimeouts,
+    n: number,
+    onEmit: () => void
+  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+    Stream.suspend(() => {
+      let held: Array<StreamEvent.StreamEvent> | undefined = []
+      let responseModel = info.model
+      const events = streamWithTimeouts(
+        info.implementation.chatStream({ request: info.request, model: info.model, timeouts, attempt: n }),
+        timeouts,
+        info
+      )
+      const mapped = Stream.mapChunks(events, (chunk) => {
+        let out: Array<StreamEvent.StreamEvent> | undefined
+        for (const event of chunk) {
+          let e = event
+          if (e._tag === "Start") responseModel = e.model || info.model
+          else if (e._tag === "Finish" && e.cost === undefined && e.usage !== undefined) {
+            const cost = withCost(c.catalog, responseModel, info.model, e.usage)
+            if (cost !== undefined) e = { ...e, cost }
+          }
+          if (held !== undefined) {
+            held.push(e)
+            if (StreamEvent.isContent(e) || e._tag === "Finish") {
+              out = held
+              held = undefined
+            }
+          } else {
+            if (out === undefined) out = []
+            out.push(e)
+          }
+        }
+        if (out === undefined || out.length === 0) return Chunk.empty()
+        onEmit()
+        return Chunk.unsafeFromArray(out)
+      })
+      return mapped
+    })
+
+  const providerStream = (info: Middleware.CallInfo): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+    Stream.suspend(() => {
+      const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
+      const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
+      const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = {
+        current: undefined
+      }
+      let emitted = false
+      const markEmitted = () => {
+        emitted = true
+      }
+      const attempt = (n: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+        Stream.catchAll(attemptEvents(info, timeouts, n, markEmitted), (error) =>
+          emitted
+            ? Stream.fail(error)
+            : Stream.unwrap(Effect.map(
+              shouldRetry(c.retry, maxRetries, n, error, driver),
+              (again) => again ? attempt(n + 1) : Stream.fail(error)
+            )))
+      return attempt(1)
+    })
+
+  const pipelineStream = (info: Middleware.CallInfo) =>
+    c.cache.chatStream(
+      info,
+      c.budget.chatStream(info, c.rateLimiter.chatStream(info, c.breaker.chatStream(info, providerStream(info))))
+    )
+
+  /** One model of the chain, instrumented; `onEmit` tells the chain content was sent. */
+  const streamModel = (
+    request: ChatRequest.ChatRequest,
+    model: string,
+    onEmit: () => void
+  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> => {
+    const resolution = resolve(model, request.provider)
+    if (Either.isLeft(resolution)) return Stream.fail(resolution.left)
+    const r = resolution.right
+    const info = callInfo("stream", request, r)
+    return Stream.unwrap(Effect.map(Clock.currentTimeMillis, (start) => {
+      const acc = new StreamEvent.Accumulator()
+      let ttfb: number | undefined
+      let contentSeen = false
+      const events = Stream.mapChunksEffect(pipelineStream(info), (chunk) => {
+        for (const event of chunk) {
+          acc.push(event)
+          if (!contentSeen && StreamEvent.isContent(event)) contentSeen = true
+        }
+        if (chunk.length > 0) onEmit()
+        if (ttfb === undefined && contentSeen) {
+          return Effect.map(Clock.currentTimeMillis, (now) => {
+            ttfb = now - start
+            return chunk
+          })
+        }
+        return Effect.succeed(chunk)
+      })
+      return events.pipe(
+        Stream.mapError((error) => {
+          const withInfo = LlmError.withContext(error, { provider: r.provider, model: r.model })
+          return acc.events > 0 && withInfo.partial === undefined
+            ? LlmError.annotate(withInfo, { partial: acc.partial() })
+            : withInfo
+        }),
+        Stream.ensuringWith((exit) =>
+          Effect.flatMap(Clock.currentTimeMillis, (end) => {
+            if (Exit.isSuccess(exit)) {
+              return recordSuccess(acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) }), end - start)
+            }
+            const failure = Cause.failureOption(exit.cause)
+            return Option.isSome(failure) && LlmError.isLlmError(failure.value) ? recordError(failure.value) : Effect.void
+          }).pipe(
+            Effect.zipLeft(Metric.increment(Metrics.requests)),
+            Effect.tagMetrics({ provider: r.provider, model: r.model })
+          )
+        )
+      )
+    }))
+  }
+
+  const chatStream: Service["chatStream"] = (input) =>
+    Stream.suspend(() => {
+      const normalized = ChatRequest.make(input)
+      if (Either.isLeft(normalized)) return Stream.fail(normalized.left)
+      const request = normalized.right
+      const chain = [request.model, ...(request.fallback ?? [])]
+      let emitted = false
+      const onEmit = () => {
+        emitted = true
+      }
+      const loop = (index: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+        Stream.catchAll(streamModel(request, chain[index]!, onEmit), (error) =>
+          !emitted && index + 1 < chain.length && fallsBack(error) ? loop(index + 1) : Stream.fail(error))
+      return loop(0)
+    }).pipe(Stream.withSpan("llm.chat_stream", {
+      kind: "client",
+      attributes: { "gen_ai.operation.name": "chat" },
+      captureStackTrace: false
+    }))
+
+  // ---------------------------------------------------------------------------
+  // embed
+  // ---------------------------------------------------------------------------
+
+  const embed: Service["embed"] = (request) =>
+    Effect.suspend(() => {
+      const resolution = resolve(request.model, request.provider)
+      if (Either.isLeft(resolution)) return Effect.fail(resolution.left)
+      const r = resolution.right
+      if (r.implementation.embed === undefined) {
+        return Effect.fail(
+          new LlmError.InvalidRequestError({
+            message: `provider "${r.provider}" does not support embeddings`,
+            provider: r.provider,
+            model: r.model
+          }, true)
+        )
+      }
+      const input = typeof request.input === "string" ? [request.input] : request.input
+      return r.implementation.embed({
+        model: r.model,
+        input,
+        dimensions: request.dimensions,
+        timeouts: c.timeouts
+      })
+    }).pipe(Effect.withSpan("llm.embed", { kind: "client", captureStackTrace: false }))
+
+  return { chat, chatStream, embed, resolve, providers: () => c.registry.names() }
+}
+
+/**
+ * The client, reading its concern services (`RetryPolicy`, `Timeouts`, `ResponseCache`,
+ * `Budget`, `RateLimiter`, `CircuitBreaker`, `ModelRegistry`, `Catalog`) from context —
+ * each falls back to its default when not provided.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<LlmClient, never, ProviderRegistry.ProviderRegistry> = Layer.effect(LlmClient, make)
+
+/**
+ * Register the given provider layers, then build the client with its own registry and
+ * an undici `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = <E, R>(
+  providers: Layer.Layer<never, E, R>
+): Layer.Layer<
+  LlmClient,
+  E,
+  Exclude<R, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>
+> =>
+  layer.pipe(
+    Layer.provide(providers),
+    Layer.provide(Layer.merge(ProviderRegistry.layer, UndiciHttpClient.layer()))
+  ) as Layer.Layer<LlmClient, E, Exclude<R, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>>
+
+// -----------------------------------------------------------------------------
+// from the environment
+// -----------------------------------------------------------------------------
+
+/**
+ * What a provider package exports as `plugin` so that `layerFromEnv` and the Promise
+ * facade can load it by name: a layer that registers its providers from environment
+ * variables (through `Config`) or from explicit settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Plugin {
+  readonly name: string
+  readonly layer: (
+    settings?: Readonly<Record<string, unknown>> | undefined
+  ) => Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>
+}
+
+/**
+ * The provider packages `layerFromEnv` looks for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const knownPlugins: ReadonlyArray<string> = ["@llm-fiber/openai", "@llm-fiber/anthropic", "@llm-fiber/gemini"]
+
+const isPlugin = (u: unknown): u is Plugin =>
+  typeof u === "object" && u !== null && typeof (u as Plugin).name === "string" &&
+  typeof (u as Plugin).layer === "function"
+
+/**
+ * Import the installed provider packages (those not installed are skipped).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const loadPlugins = (
+  packages: ReadonlyArray<string> = knownPlugins
+): Effect.Effect<ReadonlyArray<Plugin>> =>
+  Effect.map(
+    Effect.forEach(packages, (name) =>
+      Effect.promise(() =>
+        import(/* @vite-ignore */ name).then(
+          (module: Record<string, unknown>) => (isPlugin(module.plugin) ? module.plugin : undefined),
+          () => undefined
+        )
+      ), { concurrency: "unbounded" }),
+    (plugins) => plugins.filter((p): p is Plugin => p !== undefined)
+  )
+
+/**
+ * Options of `layerFromEnv`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FromEnvOptions {
+  /** Settings per provider package name (`openai`, `anthropic`, …); `false` turns one off. */
+  readonly providers?: Readonly<Record<string, Readonly<Record<string, unknown>> | false>> | undefined
+  /** Extra plugins (e.g. a provider package of your own). */
+  readonly plugins?: ReadonlyArray<Plugin> | undefined
+  /** Transport options of the undici client. */
+  readonly http?: UndiciHttpClient.Options | undefined
+}
+
+/**
+ * The client with every installed provider package configured from environment variables
+ * (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OLLAMA_BASE_URL`, `ANTHROPIC_API_KEY`, …), an
+ * undici `HttpClient` and the default concerns.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromEnv = (options?: FromEnvOptions): Layer.Layer<LlmClient, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(loadPlugins(), (loaded) => {
+    const plugins = [...loaded, ...(options?.plugins ?? [])]
+    const layers = plugins.flatMap((plugin) => {
+      const settings = options?.providers?.[plugin.name]
+      return settings === false ? [] : [plugin.layer(settings)]
+    })
+    const providers = layers.length === 0 ? Layer.empty : Layer.mergeAll(...(layers as [typeof layers[number]]))
+    return layer.pipe(
+      Layer.provide(providers),
+      Layer.provide(Layer.merge(ProviderRegistry.layer, UndiciHttpClient.layer(options?.http)))
+    )
+  }))
+
+// -----------------------------------------------------------------------------
+// accessors
+// -----------------------------------------------------------------------------
+
+/**
+ * `chat` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const chat = (
+  request: ChatRequest.Input | ChatRequest.ChatRequest
+): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError, LlmClient> =>
+  Effect.flatMap(LlmClient, (client) => client.chat(request))
+
+/**
+ * `chatStream` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const chatStream = (
+  request: ChatRequest.Input | ChatRequest.ChatRequest
+): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError, LlmClient> =>
+  Stream.unwrap(Effect.map(LlmClient, (client) => client.chatStream(request)))
+
+/**
+ * `embed` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const embed = (request: EmbedRequest): Effect.Effect<Provider.EmbedResult, LlmError.LlmError, LlmClient> =>
+  Effect.flatMap(LlmClient, (client) => client.embed(request))

@@ -1,0 +1,50 @@
+/**
+ * @llm-fiber/core — the domain model, the `LlmClient` pipeline and its services.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Budget from "./Budget.js"
+/** @since 0.1.0 */
+export * as Catalog from "./Catalog.js"
+/** @since 0.1.0 */
+export * as ChatRequest from "./ChatRequest.js"
+/** @since 0.1.0 */
+export * as ChatResult from "./ChatResult.js"
+/** @since 0.1.0 */
+export * as CircuitBreaker from "./CircuitBreaker.js"
+/** @since 0.1.0 */
+export * as LlmClient from "./LlmClient.js"
+/** @since 0.1.0 */
+export * as LlmError from "./LlmError.js"
+/** @since 0.1.0 */
+export * as Message from "./Message.js"
+/** @since 0.1.0 */
+export * as Metrics from "./Metrics.js"
+/** @since 0.1.0 */
+export * as Middleware from "./Middleware.js"
+/** @since 0.1.0 */
+export * as ModelRegistry from "./ModelRegistry.js"
+/** @since 0.1.0 */
+export * as Provider from "./Provider.js"
+/** @since 0.1.0 */
+export * as ProviderHttp from "./ProviderHttp.js"
+/** @since 0.1.0 */
+export * as ProviderRegistry from "./ProviderRegistry.js"
+/** @since 0.1.0 */
+export * as RateLimiter from "./RateLimiter.js"
+/** @since 0.1.0 */
+export * as ResponseCache from "./ResponseCache.js"
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export * as Sse from "./Sse.js"
+/** @since 0.1.0 */
+export * as StreamEvent from "./StreamEvent.js"
+/** @since 0.1.0 */
+export * as Timeouts from "./Timeouts.js"
+/** @since 0.1.0 */
+export * as UndiciHttpClient from "./UndiciHttpClient.js"
+/** @since 0.1.0 */
+export * as Usage from "./Usage.js"
