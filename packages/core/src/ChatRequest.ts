@@ -218,7 +218,9 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
       if (!Predicate.isRecord(tool.parameters)) {
         return fail(`tools[${i}].parameters must be a JSON Schema object`, `tools[${i}].parameters`)
       }
-      if (seen.has(tool.name)) return fail(`tools[${i}]: the tool name "${tool.name}" is used twice`, `tools[${i}].name`)
+      if (seen.has(tool.name)) {
+        return fail(`tools[${i}]: the tool name "${tool.name}" is used twice`, `tools[${i}].name`)
+      }
       seen.add(tool.name)
     }
   }
@@ -228,7 +230,10 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
       return fail(`toolChoice names the tool "${name}", which is not in tools`, "toolChoice")
     }
   }
-  if (input.fallback !== undefined && (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string"))) {
+  if (
+    input.fallback !== undefined &&
+    (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string"))
+  ) {
     return fail("fallback must be a list of model names", "fallback")
   }
   const fields: Record<string, unknown> = { ...input, messages: messages.right }

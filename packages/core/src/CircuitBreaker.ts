@@ -26,7 +26,8 @@ export class CircuitBreaker extends Context.Reference<CircuitBreaker>()("@llm-fi
  * @since 0.1.0
  * @category layers
  */
-export const layer = (middleware: Middleware.Middleware): Layer.Layer<CircuitBreaker> => Layer.succeed(CircuitBreaker, middleware)
+export const layer = (middleware: Middleware.Middleware): Layer.Layer<CircuitBreaker> =>
+  Layer.succeed(CircuitBreaker, middleware)
 
 /**
  * Switch the circuit breaker off (pass every call through).

@@ -299,7 +299,9 @@ const makeWith = (c: Concerns): Service => {
     return Effect.map(attempt(1), (result) => {
       if (result.cost !== undefined) return result
       const cost = withCost(c.catalog, result.model, info.model, result.usage)
-      return cost === undefined ? result : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
+      return cost === undefined
+        ? result
+        : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
     })
   }
 
@@ -312,7 +314,9 @@ const makeWith = (c: Concerns): Service => {
       result.timing.ttfbMs !== undefined ? Metric.update(Metrics.ttfb, result.timing.ttfbMs) : Effect.void,
       Metric.incrementBy(Metrics.inputTokens, result.usage.inputTokens),
       Metric.incrementBy(Metrics.outputTokens, result.usage.outputTokens),
-      result.usage.cachedInputTokens ? Metric.incrementBy(Metrics.cachedTokens, result.usage.cachedInputTokens) : Effect.void,
+      result.usage.cachedInputTokens
+        ? Metric.incrementBy(Metrics.cachedTokens, result.usage.cachedInputTokens)
+        : Effect.void,
       result.cost !== undefined ? Metric.incrementBy(Metrics.costUsd, result.cost.totalUsd) : Effect.void
     ], { discard: true })
 
@@ -492,10 +496,15 @@ const makeWith = (c: Concerns): Service => {
         Stream.ensuringWith((exit) =>
           Effect.flatMap(Clock.currentTimeMillis, (end) => {
             if (Exit.isSuccess(exit)) {
-              return recordSuccess(acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) }), end - start)
+              return recordSuccess(
+                acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) }),
+                end - start
+              )
             }
             const failure = Cause.failureOption(exit.cause)
-            return Option.isSome(failure) && LlmError.isLlmError(failure.value) ? recordError(failure.value) : Effect.void
+            return Option.isSome(failure) && LlmError.isLlmError(failure.value)
+              ? recordError(failure.value)
+              : Effect.void
           }).pipe(
             Effect.zipLeft(Metric.increment(Metrics.requests)),
             Effect.tagMetrics({ provider: r.provider, model: r.model })

@@ -380,8 +380,7 @@ export const textOf = (message: Message): string => {
 // normalization
 // -----------------------------------------------------------------------------
 
-const invalid = (message: string, param: string) =>
-  Either.left(new InvalidRequestError({ message, param }, true))
+const invalid = (message: string, param: string) => Either.left(new InvalidRequestError({ message, param }, true))
 
 const allowedParts: Record<Role, ReadonlySet<string>> = {
   system: new Set(["text"]),
@@ -392,7 +391,10 @@ const allowedParts: Record<Role, ReadonlySet<string>> = {
 
 const checkPart = (part: unknown, role: Role, where: string): InvalidRequestError | undefined => {
   if (!Predicate.isRecord(part) || typeof part.type !== "string") {
-    return new InvalidRequestError({ message: `${where} must be a content part object with a "type"`, param: where }, true)
+    return new InvalidRequestError(
+      { message: `${where} must be a content part object with a "type"`, param: where },
+      true
+    )
   }
   if (!allowedParts[role].has(part.type)) {
     return new InvalidRequestError({
@@ -465,7 +467,10 @@ const normalizeOne = (input: unknown, index: number): Either.Either<Message, Inv
       return Either.right({ role: "tool", content: [part] })
     }
     if (!Array.isArray(content)) {
-      return invalid(`${where} is a tool message: give "toolCallId" and a result, or a list of tool-result parts`, where)
+      return invalid(
+        `${where} is a tool message: give "toolCallId" and a result, or a list of tool-result parts`,
+        where
+      )
     }
   }
   if (typeof content === "string") {
@@ -490,7 +495,9 @@ const normalizeOne = (input: unknown, index: number): Either.Either<Message, Inv
  * @since 0.1.0
  * @category constructors
  */
-export const normalize = (input: MessagesInput | unknown): Either.Either<ReadonlyArray<Message>, InvalidRequestError> => {
+export const normalize = (
+  input: MessagesInput | unknown
+): Either.Either<ReadonlyArray<Message>, InvalidRequestError> => {
   if (typeof input === "string") return Either.right([user(input)])
   if (!Array.isArray(input)) {
     return invalid("messages must be a string or a list of messages", "messages")

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -258,7 +258,10 @@ const contentType = (info: ResponseInfo) => (info.headers["content-type"] ?? "")
  * @since 0.1.0
  * @category requests
  */
-export const postJson = (client: HttpClient.HttpClient, spec: RequestSpec): Effect.Effect<JsonResponse, LlmError.LlmError> =>
+export const postJson = (
+  client: HttpClient.HttpClient,
+  spec: RequestSpec
+): Effect.Effect<JsonResponse, LlmError.LlmError> =>
   Effect.flatMap(send(client, spec, "application/json"), ([response, info]) => {
     const type = contentType(info)
     if (type !== "" && !type.includes("json")) {

@@ -26,7 +26,8 @@ export class RateLimiter extends Context.Reference<RateLimiter>()("@llm-fiber/co
  * @since 0.1.0
  * @category layers
  */
-export const layer = (middleware: Middleware.Middleware): Layer.Layer<RateLimiter> => Layer.succeed(RateLimiter, middleware)
+export const layer = (middleware: Middleware.Middleware): Layer.Layer<RateLimiter> =>
+  Layer.succeed(RateLimiter, middleware)
 
 /**
  * Switch the rate limiter off (pass every call through).

@@ -26,7 +26,8 @@ export class ResponseCache extends Context.Reference<ResponseCache>()("@llm-fibe
  * @since 0.1.0
  * @category layers
  */
-export const layer = (middleware: Middleware.Middleware): Layer.Layer<ResponseCache> => Layer.succeed(ResponseCache, middleware)
+export const layer = (middleware: Middleware.Middleware): Layer.Layer<ResponseCache> =>
+  Layer.succeed(ResponseCache, middleware)
 
 /**
  * Switch the cache off (pass every call through).

@@ -318,7 +318,9 @@ export class Accumulator {
  * @since 0.1.0
  * @category accumulating
  */
-export const accumulate = <E, R>(stream: Stream.Stream<StreamEvent, E, R>): Effect.Effect<ChatResult.ChatResult, E, R> =>
+export const accumulate = <E, R>(
+  stream: Stream.Stream<StreamEvent, E, R>
+): Effect.Effect<ChatResult.ChatResult, E, R> =>
   Effect.flatMap(Clock.currentTimeMillis, (start) => {
     const acc = new Accumulator()
     let ttfb: number | undefined
@@ -429,7 +431,13 @@ export const fromResult = (result: ChatResult.ChatResult): Array<StreamEvent> =>
   for (const call of result.toolCalls) {
     events.push(toolCallStart(call.id, call.name))
     if (call.rawArguments !== "") events.push(toolCallDelta(call.id, call.rawArguments))
-    events.push({ _tag: "ToolCallEnd", id: call.id, name: call.name, arguments: call.arguments, rawArguments: call.rawArguments })
+    events.push({
+      _tag: "ToolCallEnd",
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+      rawArguments: call.rawArguments
+    })
   }
   events.push(finish(result.finishReason, {
     usage: result.usage,

@@ -89,8 +89,7 @@ export const make = (fields: {
   return out
 }
 
-const addOpt = (a: number | undefined, b: number | undefined) =>
-  a === undefined ? b : b === undefined ? a : a + b
+const addOpt = (a: number | undefined, b: number | undefined) => a === undefined ? b : b === undefined ? a : a + b
 
 /**
  * Sum two usages (for multi-step tool loops — never for the repeated cumulative usage of

@@ -23,6 +23,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -141,9 +142,13 @@ const unwrap = <A>(exit: Exit.Exit<A, unknown>, signal?: AbortSignal): A => {
  * @category constructors
  */
 export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient => {
-  let layer: Layer.Layer<LlmClient.LlmClient, unknown> = LlmClient.layerFromEnv({ providers: options?.providers })
+  let layer: Layer.Layer<LlmClient.LlmClient, ConfigError.ConfigError> = LlmClient.layerFromEnv({
+    providers: options?.providers
+  })
   if (options?.timeouts !== undefined) layer = Layer.provide(layer, Timeouts.layer(options.timeouts))
-  if (options?.maxRetries !== undefined) layer = Layer.provide(layer, RetryPolicy.layer({ maxRetries: options.maxRetries }))
+  if (options?.maxRetries !== undefined) {
+    layer = Layer.provide(layer, RetryPolicy.layer({ maxRetries: options.maxRetries }))
+  }
   if (options?.env !== undefined) {
     const env = new Map<string, string>()
     for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env.set(key, value)
@@ -184,8 +189,10 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
             scope = await runtime.runPromise(Scope.make())
             const s = scope
             pull = await run(
-              Effect.flatMap(LlmClient.LlmClient, (client) =>
-                Scope.extend(Stream.toPull(client.chatStream(request)), s)),
+              Effect.flatMap(
+                LlmClient.LlmClient,
+                (client) => Scope.extend(Stream.toPull(client.chatStream(request)), s)
+              ),
               signal
             )
           }
@@ -196,13 +203,13 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
             continue
           }
           const failure = Cause.failureOption(exit.cause)
-          if (Option.isSome(failure) && Option.isNone(failure.value)) {
-            await close()
-            return { done: true, value: undefined }
-          }
+          const error = Option.isSome(failure) ? failure.value : undefined
           await close()
           signal?.removeEventListener("abort", onAbort)
-          if (Option.isSome(failure) && Option.isSome(failure.value)) throw failure.value.value
+          if (Option.isOption(error)) {
+            if (Option.isNone(error)) return { done: true, value: undefined }
+            throw error.value
+          }
           return unwrap(exit as Exit.Exit<never, unknown>, signal)
         }
       }
