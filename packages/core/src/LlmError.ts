@@ -413,6 +413,8 @@ export const annotate = <E extends LlmError>(error: E, fields: Readonly<Record<s
     if (key !== "_tag") props[key] = (error as unknown as Record<string, unknown>)[key]
   }
   if ("message" in error) props.message = error.message
+  // `cause` is an own but non-enumerable property of an `Error`
+  if ((error as { readonly cause?: unknown }).cause !== undefined) props.cause = error.cause
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined) props[key] = value
   }
@@ -504,14 +506,39 @@ export const retryAfterFrom = (
 }
 
 const errorObject = (body: unknown): Record<string, unknown> | undefined => {
-  if (!Predicate.isRecord(body)) return undefined
-  const inner = body.error
+  // Gemini's streaming endpoint wraps its error in an array: `[{ "error": { … } }]`
+  // (checked first: `Predicate.isRecord` is false for arrays)
+  const value: unknown = Array.isArray(body) ? body[0] : body
+  if (!Predicate.isRecord(value)) return undefined
+  const inner = value.error
   if (Predicate.isRecord(inner)) return inner
-  if (Array.isArray(body) && Predicate.isRecord(body[0]) && Predicate.isRecord(body[0].error)) {
-    return body[0].error as Record<string, unknown>
-  }
-  return body
+  return value
 }
+
+/** The `reason` of a Google `ErrorInfo` detail (`API_KEY_INVALID`, `RATE_LIMIT_EXCEEDED`, …). */
+const errorReason = (body: unknown): string | undefined => {
+  const details = errorObject(body)?.details
+  if (!Array.isArray(details)) return undefined
+  for (const d of details) {
+    if (Predicate.isRecord(d) && typeof d.reason === "string") return d.reason
+  }
+  return undefined
+}
+
+/** Anthropic repeats the request id in its error body (`request_id`). */
+const bodyRequestId = (body: unknown): string | undefined => {
+  const value: unknown = Array.isArray(body) ? body[0] : body
+  return Predicate.isRecord(value) ? str(value.request_id) : undefined
+}
+
+/**
+ * Strings shaped like provider API keys (OpenAI `sk-…`, Anthropic `sk-ant-…`, Google
+ * `AIza…`), in case a server echoes a key in its error message.
+ */
+const secretPattern = /\b(sk-(?:ant-|proj-)?)[A-Za-z0-9_-]{8,}|\bAIza[0-9A-Za-z_-]{20,}/g
+
+const redactSecrets = (text: string): string =>
+  text.replace(secretPattern, (match, prefix: string | undefined) => `${prefix ?? match.slice(0, 4)}<redacted>`)
 
 const str = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
 
@@ -528,11 +555,12 @@ export const parseErrorBody = (
 ): { readonly message?: string; readonly code?: string; readonly param?: string } => {
   if (typeof body === "string") {
     const text = body.trim()
-    return text === "" ? {} : { message: text.length > 500 ? text.slice(0, 500) + "…" : text }
+    return text === "" ? {} : { message: redactSecrets(text.length > 500 ? text.slice(0, 500) + "…" : text) }
   }
   const err = errorObject(body)
   if (err === undefined) return {}
-  const message = str(err.message) ?? str(err.error)
+  const raw = str(err.message) ?? str(err.error)
+  const message = raw === undefined ? undefined : redactSecrets(raw)
   const code = str(err.code) ?? str(err.type) ?? str(err.status)
   const param = str(err.param)
   return {
@@ -543,7 +571,7 @@ export const parseErrorBody = (
 }
 
 const contextLengthPattern =
-  /context[_ ]length|maximum context|context window|prompt is too long|too many tokens|exceeds the maximum number of tokens|input is too long/i
+  /context[_ ]length|maximum context|context window|context limit|maximum prompt length|prompt is too long|too many tokens|exceeds the maximum number of tokens|input is too long/i
 const contentFilterPattern = /content[_ ]?(filter|policy|management)|safety system|responsible ai policy/i
 
 const isContextLength = (code: string | undefined, message: string | undefined) =>
@@ -568,7 +596,7 @@ const isContentFilter = (code: string | undefined, message: string | undefined) 
 export const fromHttpFailure = (failure: HttpFailure): LlmError => {
   const { headers, status } = failure
   const parsed = parseErrorBody(failure.body)
-  const requestId = requestIdFrom(headers)
+  const requestId = requestIdFrom(headers) ?? bodyRequestId(failure.body)
   const shouldRetryHeader = headers["x-should-retry"]
   const shouldRetry = shouldRetryHeader === "true" ? true : shouldRetryHeader === "false" ? false : undefined
   const who = failure.provider !== undefined ? `${failure.provider} ` : ""
@@ -584,10 +612,12 @@ export const fromHttpFailure = (failure: HttpFailure): LlmError => {
   }
   const retryAfterMs = retryAfterFrom(headers, failure.body, failure.nowMs)
   const withRetryAfter = retryAfterMs !== undefined ? { ...props, retryAfterMs } : props
-  if (status === 401 || status === 403) {
+  // Gemini answers an invalid key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID
+  const badKey = status === 401 || (status === 400 && errorReason(failure.body) === "API_KEY_INVALID")
+  if (badKey || status === 403) {
     return new AuthenticationError({
       ...props,
-      message: `${message}${status === 401 ? " (check the API key)" : ""}`
+      message: `${message}${badKey ? ` (check the API key${keyHint(failure.provider)})` : ""}`
     }, true)
   }
   if (status === 404) return new NotFoundError(props, true)
@@ -602,4 +632,18 @@ export const fromHttpFailure = (failure: HttpFailure): LlmError => {
   if (isContextLength(parsed.code, parsed.message)) return new ContextLengthError(props, true)
   if (isContentFilter(parsed.code, parsed.message)) return new ContentFilterError(props, true)
   return new InvalidRequestError({ ...props, ...(parsed.param !== undefined ? { param: parsed.param } : {}) }, true)
+}
+
+const keyHint = (provider: string | undefined): string => {
+  switch (provider) {
+    case "openai":
+    case "openai-responses":
+      return ", e.g. OPENAI_API_KEY"
+    case "anthropic":
+      return ", e.g. ANTHROPIC_API_KEY"
+    case "gemini":
+      return ", e.g. GEMINI_API_KEY"
+    default:
+      return ""
+  }
 }

@@ -401,14 +401,14 @@ const checkPart = (part: unknown, role: Role, where: string): InvalidRequestErro
       message: `${where} has type "${part.type}", which a ${role} message cannot hold (allowed: ${
         [...allowedParts[role]].join(", ")
       })`,
-      param: where
+      param: `${where}.type`
     }, true)
   }
   switch (part.type) {
     case "text":
     case "reasoning":
       if (typeof part.text !== "string") {
-        return new InvalidRequestError({ message: `${where}.text must be a string`, param: where }, true)
+        return new InvalidRequestError({ message: `${where}.text must be a string`, param: `${where}.text` }, true)
       }
       return undefined
     case "image":
@@ -421,12 +421,19 @@ const checkPart = (part: unknown, role: Role, where: string): InvalidRequestErro
       return undefined
     case "tool-call":
       if (typeof part.id !== "string" || typeof part.name !== "string") {
-        return new InvalidRequestError({ message: `${where} needs a string "id" and "name"`, param: where }, true)
+        const field = typeof part.id !== "string" ? "id" : "name"
+        return new InvalidRequestError({
+          message: `${where} needs a string "id" and "name" (${where}.${field} is ${JSON.stringify(part[field])})`,
+          param: `${where}.${field}`
+        }, true)
       }
       return undefined
     case "tool-result":
       if (typeof part.toolCallId !== "string") {
-        return new InvalidRequestError({ message: `${where} needs a string "toolCallId"`, param: where }, true)
+        return new InvalidRequestError({
+          message: `${where} needs a string "toolCallId"`,
+          param: `${where}.toolCallId`
+        }, true)
       }
       return undefined
   }
@@ -452,7 +459,10 @@ const normalizeOne = (input: unknown, index: number): Either.Either<Message, Inv
   }
   const role = input.role
   if (typeof role !== "string" || !roles.has(role)) {
-    return invalid(`${where}.role must be one of system, user, assistant, tool (got ${JSON.stringify(role)})`, where)
+    return invalid(
+      `${where}.role must be one of system, user, assistant, tool (got ${JSON.stringify(role)})`,
+      `${where}.role`
+    )
   }
   const content = input.content
   if (role === "tool") {
@@ -464,12 +474,16 @@ const normalizeOne = (input: unknown, index: number): Either.Either<Message, Inv
         ...(typeof input.name === "string" ? { name: input.name } : {}),
         ...(typeof input.isError === "boolean" ? { isError: input.isError } : {})
       }
-      return Either.right({ role: "tool", content: [part] })
+      return Either.right(
+        input.cache !== undefined
+          ? { role: "tool", content: [part], cache: input.cache as CacheHint }
+          : { role: "tool", content: [part] }
+      )
     }
     if (!Array.isArray(content)) {
       return invalid(
         `${where} is a tool message: give "toolCallId" and a result, or a list of tool-result parts`,
-        where
+        `${where}.toolCallId`
       )
     }
   }
@@ -480,7 +494,7 @@ const normalizeOne = (input: unknown, index: number): Either.Either<Message, Inv
     return Either.right(out as unknown as Message)
   }
   if (!Array.isArray(content)) {
-    return invalid(`${where}.content must be a string or a list of content parts`, where)
+    return invalid(`${where}.content must be a string or a list of content parts`, `${where}.content`)
   }
   for (let i = 0; i < content.length; i++) {
     const error = checkPart(content[i], role as Role, `${where}.content[${i}]`)

@@ -73,7 +73,12 @@ const LF = 10
  * @category constructors
  */
 export class Decoder {
-  private readonly text = new TextDecoder("utf-8")
+  /**
+   * `ignoreBOM: true` keeps a leading BOM in the decoded text, so that exactly one is
+   * dropped (below) for bytes and text alike; a second BOM is part of the first line
+   * (the WHATWG "double BOM" case).
+   */
+  private readonly text = new TextDecoder("utf-8", { ignoreBOM: true })
   private readonly maxEventBytes: number
   /** pieces of the current, unterminated line */
   private partial: Array<string> = []
