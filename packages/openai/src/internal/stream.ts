@@ -54,12 +54,12 @@ export class ChatStreamState {
   private started = false
   private done = false
   private id = ""
-  private model: string
+  private fingerprint: string | undefined = undefined
+  private serviceTier: string | undefined = undefined
   private rawFinish: string | undefined = undefined
   private rawUsage: Record<string, unknown> | undefined = undefined
   private usage: Usage.Usage | undefined = undefined
   private refusal: Array<string> | undefined = undefined
-  private last: Record<string, unknown> | undefined = undefined
   private readonly calls: Array<ToolCallState> = []
   private readonly byIndex = new Map<number, ToolCallState>()
   private readonly headers: Readonly<Record<string, string | undefined>>
@@ -68,7 +68,6 @@ export class ChatStreamState {
     private readonly context: Context,
     private readonly options: StreamOptions = {}
   ) {
-    this.model = context.model
     this.headers = options.headers ?? {}
   }
 
@@ -80,7 +79,8 @@ export class ChatStreamState {
       this.finish(out)
       return
     }
-    if (data === "" || (event.event !== "message" && event.event !== "error" && event.event !== "chunk")) {
+    if (event.event === "error") throw this.errorEvent(data)
+    if (data === "" || event.event !== "message") {
       // keep-alives and unknown event types are skipped
       return
     }
@@ -114,8 +114,11 @@ export class ChatStreamState {
       // e.g. Azure's `prompt_filter_results` chunk (choices: [], empty id and model)
       return
     }
-    this.last = chunk
     if (!this.started) this.start(chunk, out)
+    const fingerprint = chunk.system_fingerprint
+    if (typeof fingerprint === "string" && fingerprint !== "") this.fingerprint = fingerprint
+    const tier = chunk.service_tier
+    if (typeof tier === "string" && tier !== "") this.serviceTier = tier
     if (isObject(choice)) {
       const delta = choice.delta
       if (isObject(delta)) this.onDelta(delta, out)
@@ -135,8 +138,7 @@ export class ChatStreamState {
   private start(chunk: Record<string, unknown>, out: Array<StreamEvent.StreamEvent>): void {
     this.started = true
     this.id = typeof chunk.id === "string" ? chunk.id : ""
-    this.model = nonEmpty(chunk.model) ?? this.context.model
-    out.push(StreamEvent.start(this.id, this.model, this.context.provider))
+    out.push(StreamEvent.start(this.id, nonEmpty(chunk.model) ?? this.context.model, this.context.provider))
   }
 
   private onDelta(delta: Record<string, unknown>, out: Array<StreamEvent.StreamEvent>): void {
@@ -254,9 +256,33 @@ export class ChatStreamState {
       ...(this.usage !== undefined ? { usage: this.usage } : {}),
       ...(requestId !== undefined ? { requestId } : {}),
       providerMetadata: {
-        [this.context.provider]: metadataOf(this.last ?? {}, this.rawFinish, refusal, this.rawUsage)
+        [this.context.provider]: metadataOf(
+          { system_fingerprint: this.fingerprint, service_tier: this.serviceTier },
+          this.rawFinish,
+          refusal,
+          this.rawUsage
+        )
       }
     }))
+  }
+
+  /** An `event: error` frame: its JSON error payload, or its text as a server error. */
+  private errorEvent(data: string): LlmError.LlmError {
+    let payload: unknown = data
+    try {
+      payload = JSON.parse(data)
+    } catch {
+      // keep the text
+    }
+    return isObject(payload) ?
+      inBandError(payload, this.context, this.headers) :
+      LlmError.fromHttpFailure({
+        status: 500,
+        body: data,
+        headers: this.headers,
+        provider: this.context.provider,
+        model: this.context.model
+      })
   }
 
   private protocolError(message: string): LlmError.ProtocolError {
