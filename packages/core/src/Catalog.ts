@@ -63,6 +63,16 @@ export const defaultModels: Readonly<Record<string, ModelInfo>> = {
     source: openaiPricing,
     checked: "2025-08"
   },
+  // the first gpt-4o snapshot kept its launch price; later ones cost what "gpt-4o" costs
+  "gpt-4o-2024-05-13": {
+    provider: "openai",
+    inputPerMTok: 5,
+    outputPerMTok: 15,
+    contextWindow: 128_000,
+    maxOutputTokens: 4_096,
+    source: openaiPricing,
+    checked: "2025-08"
+  },
   "gpt-4o-mini": {
     provider: "openai",
     inputPerMTok: 0.15,
@@ -168,7 +178,8 @@ export interface Service {
   readonly all: () => ReadonlyMap<string, ModelInfo>
 }
 
-const datedSuffix = /-\d{4}-\d{2}-\d{2}$|-\d{4}$/
+/** `-2025-04-14` (OpenAI), `-20250929` (Anthropic), `-0613` (older OpenAI) */
+const datedSuffix = /-\d{4}-\d{2}-\d{2}$|-\d{8}$|-\d{4}$/
 
 /**
  * The cost of a usage at the given prices. Cached reads and cache writes are charged at

@@ -177,8 +177,177 @@ const checkNumber = (
 
 const isInt = (n: number) => Number.isInteger(n)
 
+const timeoutKeys: ReadonlyArray<string> = ["connectMs", "firstByteMs", "idleMs", "totalMs"]
+const toolChoiceModes: ReadonlySet<unknown> = new Set(["auto", "none", "required"])
+const responseFormatTypes: ReadonlySet<unknown> = new Set(["text", "json", "json_schema"])
+const namePattern = /^[a-zA-Z0-9_-]{1,64}$/
+const toolChoiceHint = `"auto", "none", "required" or { type: "tool", name }`
+
+const checkTimeout = (timeout: unknown): InvalidRequestError | undefined => {
+  if (!Predicate.isRecord(timeout)) {
+    return new InvalidRequestError({
+      message: `timeout must be an object of deadlines in milliseconds, e.g. { totalMs: 30000 } (got ${
+        String(timeout)
+      })`,
+      param: "timeout"
+    }, true)
+  }
+  for (const key of Object.keys(timeout)) {
+    if (!timeoutKeys.includes(key)) {
+      return new InvalidRequestError({
+        message: `timeout.${key} is not a deadline; use connectMs, firstByteMs, idleMs or totalMs`,
+        param: `timeout.${key}`
+      }, true)
+    }
+  }
+  for (const key of timeoutKeys) {
+    const error = checkNumber(timeout[key], `timeout.${key}`, (n) => n > 0, "a positive number of milliseconds")
+    if (error !== undefined) return error
+  }
+  return undefined
+}
+
+const checkToolChoice = (choice: unknown, tools: ReadonlyArray<ToolDefinition> | undefined) => {
+  if (typeof choice === "string") {
+    if (!toolChoiceModes.has(choice)) {
+      return new InvalidRequestError({
+        message: `toolChoice must be ${toolChoiceHint} (got "${choice}")`,
+        param: "toolChoice"
+      }, true)
+    }
+    if (choice === "required" && (tools === undefined || tools.length === 0)) {
+      return new InvalidRequestError({
+        message: `toolChoice "required" needs at least one tool in tools`,
+        param: "toolChoice"
+      }, true)
+    }
+    return undefined
+  }
+  if (!Predicate.isRecord(choice) || choice.type !== "tool" || typeof choice.name !== "string") {
+    return new InvalidRequestError({ message: `toolChoice must be ${toolChoiceHint}`, param: "toolChoice" }, true)
+  }
+  const name = choice.name
+  if (tools === undefined || !tools.some((t) => t.name === name)) {
+    return new InvalidRequestError({
+      message: `toolChoice names the tool "${name}", which is not in tools`,
+      param: "toolChoice.name"
+    }, true)
+  }
+  return undefined
+}
+
+const checkResponseFormat = (format: unknown): InvalidRequestError | undefined => {
+  if (!Predicate.isRecord(format) || !responseFormatTypes.has(format.type)) {
+    return new InvalidRequestError({
+      message: `responseFormat.type must be "text", "json" or "json_schema" (got ${
+        JSON.stringify(Predicate.isRecord(format) ? format.type : format)
+      })`,
+      param: "responseFormat.type"
+    }, true)
+  }
+  if (format.type !== "json_schema") return undefined
+  if (typeof format.name !== "string" || !namePattern.test(format.name)) {
+    return new InvalidRequestError({
+      message: `responseFormat.name must be 1-64 letters, digits, "_" or "-"`,
+      param: "responseFormat.name"
+    }, true)
+  }
+  if (!Predicate.isRecord(format.schema)) {
+    return new InvalidRequestError({
+      message: "responseFormat.schema must be a JSON Schema object",
+      param: "responseFormat.schema"
+    }, true)
+  }
+  if (format.description !== undefined && typeof format.description !== "string") {
+    return new InvalidRequestError({
+      message: "responseFormat.description must be a string",
+      param: "responseFormat.description"
+    }, true)
+  }
+  if (format.strict !== undefined && typeof format.strict !== "boolean") {
+    return new InvalidRequestError({ message: "responseFormat.strict must be a boolean", param: "responseFormat.strict" }, true)
+  }
+  return undefined
+}
+
+const checkTools = (tools: unknown): InvalidRequestError | undefined => {
+  if (!Array.isArray(tools)) {
+    return new InvalidRequestError({ message: "tools must be a list of tool definitions", param: "tools" }, true)
+  }
+  const seen = new Set<string>()
+  for (let i = 0; i < tools.length; i++) {
+    const tool: unknown = tools[i]
+    if (!Predicate.isRecord(tool) || typeof tool.name !== "string" || !namePattern.test(tool.name)) {
+      return new InvalidRequestError({
+        message: `tools[${i}].name must be 1-64 letters, digits, "_" or "-"`,
+        param: `tools[${i}].name`
+      }, true)
+    }
+    if (!Predicate.isRecord(tool.parameters)) {
+      return new InvalidRequestError({
+        message: `tools[${i}].parameters must be a JSON Schema object`,
+        param: `tools[${i}].parameters`
+      }, true)
+    }
+    if (tool.description !== undefined && typeof tool.description !== "string") {
+      return new InvalidRequestError({
+        message: `tools[${i}].description must be a string`,
+        param: `tools[${i}].description`
+      }, true)
+    }
+    if (tool.strict !== undefined && typeof tool.strict !== "boolean") {
+      return new InvalidRequestError({ message: `tools[${i}].strict must be a boolean`, param: `tools[${i}].strict` }, true)
+    }
+    if (seen.has(tool.name)) {
+      return new InvalidRequestError({
+        message: `tools[${i}]: the tool name "${tool.name}" is used twice`,
+        param: `tools[${i}].name`
+      }, true)
+    }
+    seen.add(tool.name)
+  }
+  return undefined
+}
+
+const checkRecord = (
+  value: unknown,
+  name: string,
+  isValue: (u: unknown) => boolean,
+  expected: string
+): InvalidRequestError | undefined => {
+  if (value === undefined) return undefined
+  if (!Predicate.isRecord(value)) {
+    return new InvalidRequestError({ message: `${name} must be an object of ${expected}`, param: name }, true)
+  }
+  for (const key of Object.keys(value)) {
+    if (!isValue(value[key])) {
+      return new InvalidRequestError({ message: `${name}.${key} must be ${expected}`, param: `${name}.${key}` }, true)
+    }
+  }
+  return undefined
+}
+
+const isString = (u: unknown): boolean => typeof u === "string"
+
+const checkCacheHint = (cache: unknown): InvalidRequestError | undefined => {
+  if (cache === undefined) return undefined
+  if (!Predicate.isRecord(cache) || (cache.ttl !== undefined && cache.ttl !== "5m" && cache.ttl !== "1h")) {
+    return new InvalidRequestError({ message: `cache must be {} or { ttl: "5m" | "1h" }`, param: "cache" }, true)
+  }
+  return undefined
+}
+
+const checkOptionalString = (value: unknown, name: string): InvalidRequestError | undefined =>
+  value === undefined || (typeof value === "string" && value !== "")
+    ? undefined
+    : new InvalidRequestError({ message: `${name} must be a non-empty string`, param: name }, true)
+
+/** The fields a `ChatRequest` keeps; anything else of the input is not copied. */
+const fieldNames: ReadonlyArray<string> = Object.keys(ChatRequest.fields)
+
 /**
  * Validate and normalize a request. Fails with an `InvalidRequestError` naming the field.
+ * Fields left `undefined` are dropped; fields a `ChatRequest` does not have are not copied.
  *
  * @since 0.1.0
  * @category constructors
@@ -191,53 +360,37 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
   }
   const messages = Message.normalize(input.messages)
   if (Either.isLeft(messages)) return Either.left(messages.left)
-  const numberError = checkNumber(input.temperature, "temperature", (n) => n >= 0 && n <= 2, "a number from 0 to 2") ??
+  const error = checkOptionalString(input.provider, "provider") ??
+    checkNumber(input.temperature, "temperature", (n) => n >= 0 && n <= 2, "a number from 0 to 2") ??
     checkNumber(input.maxTokens, "maxTokens", (n) => isInt(n) && n > 0, "a positive integer") ??
     checkNumber(input.topP, "topP", (n) => n >= 0 && n <= 1, "a number from 0 to 1") ??
     checkNumber(input.seed, "seed", isInt, "an integer") ??
-    checkNumber(input.maxRetries, "maxRetries", (n) => isInt(n) && n >= 0, "a non-negative integer")
-  if (numberError !== undefined) return Either.left(numberError)
-  if (input.timeout !== undefined) {
-    for (const key of ["connectMs", "firstByteMs", "idleMs", "totalMs"] as const) {
-      const error = checkNumber(input.timeout[key], `timeout.${key}`, (n) => n > 0, "a positive number of milliseconds")
-      if (error !== undefined) return Either.left(error)
-    }
-  }
+    checkNumber(input.maxRetries, "maxRetries", (n) => isInt(n) && n >= 0, "a non-negative integer") ??
+    (input.timeout !== undefined ? checkTimeout(input.timeout) : undefined)
+  if (error !== undefined) return Either.left(error)
   const stop = typeof input.stop === "string" ? [input.stop] : input.stop
   if (stop !== undefined && (!Array.isArray(stop) || stop.some((s) => typeof s !== "string"))) {
     return fail("stop must be a string or a list of strings", "stop")
   }
-  if (input.tools !== undefined) {
-    if (!Array.isArray(input.tools)) return fail("tools must be a list of tool definitions", "tools")
-    const seen = new Set<string>()
-    for (let i = 0; i < input.tools.length; i++) {
-      const tool: unknown = input.tools[i]
-      if (!Predicate.isRecord(tool) || typeof tool.name !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) {
-        return fail(`tools[${i}].name must be 1-64 letters, digits, "_" or "-"`, `tools[${i}].name`)
-      }
-      if (!Predicate.isRecord(tool.parameters)) {
-        return fail(`tools[${i}].parameters must be a JSON Schema object`, `tools[${i}].parameters`)
-      }
-      if (seen.has(tool.name)) {
-        return fail(`tools[${i}]: the tool name "${tool.name}" is used twice`, `tools[${i}].name`)
-      }
-      seen.add(tool.name)
-    }
-  }
-  if (typeof input.toolChoice === "object" && input.toolChoice !== null) {
-    const name = input.toolChoice.name
-    if (!input.tools?.some((t) => t.name === name)) {
-      return fail(`toolChoice names the tool "${name}", which is not in tools`, "toolChoice")
-    }
-  }
+  const shapeError = (input.tools !== undefined ? checkTools(input.tools) : undefined) ??
+    (input.toolChoice !== undefined ? checkToolChoice(input.toolChoice, input.tools) : undefined) ??
+    (input.responseFormat !== undefined ? checkResponseFormat(input.responseFormat) : undefined) ??
+    checkRecord(input.providerOptions, "providerOptions", Predicate.isRecord, "options objects (by provider name)") ??
+    checkRecord(input.metadata, "metadata", isString, "strings") ??
+    checkCacheHint(input.cache) ??
+    checkOptionalString(input.idempotencyKey, "idempotencyKey")
+  if (shapeError !== undefined) return Either.left(shapeError)
   if (
     input.fallback !== undefined &&
-    (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string"))
+    (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string" || m.trim() === ""))
   ) {
     return fail("fallback must be a list of model names", "fallback")
   }
-  const fields: Record<string, unknown> = { ...input, messages: messages.right }
-  if (stop !== undefined) fields.stop = stop
-  for (const key in fields) if (fields[key] === undefined) delete fields[key]
+  const source = input as unknown as Record<string, unknown>
+  const fields: Record<string, unknown> = {}
+  for (const key of fieldNames) {
+    const value = key === "messages" ? messages.right : key === "stop" ? stop : source[key]
+    if (value !== undefined) fields[key] = value
+  }
   return Either.right(new ChatRequest(fields as ConstructorParameters<typeof ChatRequest>[0], true))
 }

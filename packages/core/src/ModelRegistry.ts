@@ -3,7 +3,7 @@
  *
  * Resolution order: an explicit `provider` on the request; then `provider:model` (when the
  * part before the first `:` is a provider name — `ollama:llama3.2:1b` works); then exact
- * names; then aliases; then prefix rules (`gpt-`, `o1`, `o3`, `o4`, `chatgpt-` → openai,
+ * names; then aliases; then prefix rules (`gpt-`, `o1`, `o3`, `o4`, `chatgpt-`, `ft:` → openai,
  * `claude-` → anthropic, `gemini-` → gemini); then the `defaultProvider` if one is set.
  * Anything else is an `UnknownModelError` with the closest known names.
  *
@@ -100,6 +100,7 @@ export const defaultRules: ReadonlyArray<PrefixRule> = [
   { prefix: "o3", provider: "openai" },
   { prefix: "o4", provider: "openai" },
   { prefix: "chatgpt-", provider: "openai" },
+  { prefix: "ft:", provider: "openai" },
   { prefix: "text-embedding-", provider: "openai" },
   { prefix: "claude-", provider: "anthropic" },
   { prefix: "gemini-", provider: "gemini" }
@@ -160,8 +161,9 @@ export const closest = (model: string, names: Iterable<string>, limit = 3): Arra
   const target = model.toLowerCase()
   const scored: Array<[string, number]> = []
   for (const name of names) {
-    const d = distance(target, name.toLowerCase())
-    const contains = name.includes(target) || target.includes(name)
+    const lower = name.toLowerCase()
+    const d = distance(target, lower)
+    const contains = lower.includes(target) || target.includes(lower)
     if (d <= Math.max(3, Math.floor(name.length / 3)) || contains) scored.push([name, contains ? d - 2 : d])
   }
   scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]))
@@ -195,8 +197,17 @@ export const make = (options: Options = {}): Service => {
       ? Either.right(resolved)
       : Either.left(notConfigured(original, resolved.provider, registered))
 
-  const resolve: Service["resolve"] = (model, { provider, registered }) => {
-    if (provider !== undefined) return check({ provider, model }, model, registered)
+  const resolve = (
+    model: string,
+    provider: string | undefined,
+    registered: ReadonlyArray<string>,
+    via: ReadonlyArray<string>
+  ): Either.Either<Resolved, UnknownModelError> => {
+    if (provider !== undefined) {
+      // `{ provider: "ollama", model: "ollama:llama3.2" }` means the model "llama3.2"
+      const bare = model.startsWith(`${provider}:`) ? model.slice(provider.length + 1) : model
+      return check({ provider, model: bare }, model, registered)
+    }
     const colon = model.indexOf(":")
     if (colon > 0) {
       const prefix = model.slice(0, colon)
@@ -207,7 +218,18 @@ export const make = (options: Options = {}): Service => {
     const exact = models.get(model)
     if (exact !== undefined) return check({ provider: exact, model }, model, registered)
     const alias = aliases.get(model)
-    if (alias !== undefined && alias !== model) return resolve(alias, { registered })
+    if (alias !== undefined && alias !== model) {
+      if (via.includes(alias)) {
+        return Either.left(
+          new UnknownModelError({
+            message: `the alias "${via[0]}" is circular (${[...via, alias].map((a) => `"${a}"`).join(" → ")})`,
+            model: via[0] ?? model,
+            suggestions: []
+          }, true)
+        )
+      }
+      return resolve(alias, undefined, registered, [...via, alias])
+    }
     for (const rule of rules) {
       if (model.startsWith(rule.prefix)) return check({ provider: rule.provider, model }, model, registered)
     }
@@ -225,7 +247,10 @@ export const make = (options: Options = {}): Service => {
       }, true)
     )
   }
-  return { resolve, knownNames: known }
+  return {
+    resolve: (model, { provider, registered }) => resolve(model, provider, registered, [model]),
+    knownNames: known
+  }
 }
 
 const hint = (provider: string): string => {
