@@ -229,7 +229,9 @@ const checkToolChoice = (choice: unknown, tools: ReadonlyArray<ToolDefinition> |
   const name = choice.name
   if (tools === undefined || !tools.some((t) => t.name === name)) {
     return new InvalidRequestError({
-      message: `toolChoice names the tool "${name}", which is not in tools`,
+      message: `toolChoice.name is "${name}", which is not in tools (${
+        tools === undefined || tools.length === 0 ? "none given" : tools.map((t) => t.name).join(", ")
+      })`,
       param: "toolChoice.name"
     }, true)
   }
@@ -265,7 +267,10 @@ const checkResponseFormat = (format: unknown): InvalidRequestError | undefined =
     }, true)
   }
   if (format.strict !== undefined && typeof format.strict !== "boolean") {
-    return new InvalidRequestError({ message: "responseFormat.strict must be a boolean", param: "responseFormat.strict" }, true)
+    return new InvalidRequestError({
+      message: "responseFormat.strict must be a boolean",
+      param: "responseFormat.strict"
+    }, true)
   }
   return undefined
 }
@@ -274,7 +279,7 @@ const checkTools = (tools: unknown): InvalidRequestError | undefined => {
   if (!Array.isArray(tools)) {
     return new InvalidRequestError({ message: "tools must be a list of tool definitions", param: "tools" }, true)
   }
-  const seen = new Set<string>()
+  const seen = new Map<string, number>()
   for (let i = 0; i < tools.length; i++) {
     const tool: unknown = tools[i]
     if (!Predicate.isRecord(tool) || typeof tool.name !== "string" || !namePattern.test(tool.name)) {
@@ -296,15 +301,19 @@ const checkTools = (tools: unknown): InvalidRequestError | undefined => {
       }, true)
     }
     if (tool.strict !== undefined && typeof tool.strict !== "boolean") {
-      return new InvalidRequestError({ message: `tools[${i}].strict must be a boolean`, param: `tools[${i}].strict` }, true)
+      return new InvalidRequestError(
+        { message: `tools[${i}].strict must be a boolean`, param: `tools[${i}].strict` },
+        true
+      )
     }
-    if (seen.has(tool.name)) {
+    const first = seen.get(tool.name)
+    if (first !== undefined) {
       return new InvalidRequestError({
-        message: `tools[${i}]: the tool name "${tool.name}" is used twice`,
+        message: `tools[${i}].name "${tool.name}" is already the name of tools[${first}]`,
         param: `tools[${i}].name`
       }, true)
     }
-    seen.add(tool.name)
+    seen.set(tool.name, i)
   }
   return undefined
 }
@@ -313,15 +322,18 @@ const checkRecord = (
   value: unknown,
   name: string,
   isValue: (u: unknown) => boolean,
-  expected: string
+  expected: { readonly whole: string; readonly value: string }
 ): InvalidRequestError | undefined => {
   if (value === undefined) return undefined
   if (!Predicate.isRecord(value)) {
-    return new InvalidRequestError({ message: `${name} must be an object of ${expected}`, param: name }, true)
+    return new InvalidRequestError({ message: `${name} must be ${expected.whole}`, param: name }, true)
   }
   for (const key of Object.keys(value)) {
     if (!isValue(value[key])) {
-      return new InvalidRequestError({ message: `${name}.${key} must be ${expected}`, param: `${name}.${key}` }, true)
+      return new InvalidRequestError({
+        message: `${name}.${key} must be ${expected.value}`,
+        param: `${name}.${key}`
+      }, true)
     }
   }
   return undefined
@@ -375,8 +387,11 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
   const shapeError = (input.tools !== undefined ? checkTools(input.tools) : undefined) ??
     (input.toolChoice !== undefined ? checkToolChoice(input.toolChoice, input.tools) : undefined) ??
     (input.responseFormat !== undefined ? checkResponseFormat(input.responseFormat) : undefined) ??
-    checkRecord(input.providerOptions, "providerOptions", Predicate.isRecord, "options objects (by provider name)") ??
-    checkRecord(input.metadata, "metadata", isString, "strings") ??
+    checkRecord(input.providerOptions, "providerOptions", Predicate.isRecord, {
+      whole: "an object of options by provider name, e.g. { openai: { … } }",
+      value: "an object of options"
+    }) ??
+    checkRecord(input.metadata, "metadata", isString, { whole: "an object of strings", value: "a string" }) ??
     checkCacheHint(input.cache) ??
     checkOptionalString(input.idempotencyKey, "idempotencyKey")
   if (shapeError !== undefined) return Either.left(shapeError)

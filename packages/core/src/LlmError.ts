@@ -481,17 +481,17 @@ export const retryAfterFrom = (
   body?: unknown,
   nowMs?: number
 ): number | undefined => {
-  const ms = headers["retry-after-ms"]
-  if (ms !== undefined) {
-    const n = Number(ms)
-    if (Number.isFinite(n) && n >= 0) return n
-  }
-  const ra = headers["retry-after"]
-  if (ra !== undefined && ra.trim() !== "") {
-    const n = Number(ra)
-    if (Number.isFinite(n) && n >= 0) return n * 1000
-    const date = Date.parse(ra)
-    if (!Number.isNaN(date) && nowMs !== undefined) return Math.max(0, date - nowMs)
+  const ms = headers["retry-after-ms"]?.trim()
+  if (ms !== undefined && decimal.test(ms)) return Number(ms)
+  const ra = headers["retry-after"]?.trim()
+  if (ra !== undefined && ra !== "") {
+    // delay-seconds, or an HTTP-date (which has a weekday or month name; `Date.parse`
+    // alone would take "-5" for a year)
+    if (decimal.test(ra)) return Math.round(Number(ra) * 1000)
+    if (nowMs !== undefined && /[a-z]/i.test(ra)) {
+      const date = Date.parse(ra)
+      if (!Number.isNaN(date)) return Math.max(0, date - nowMs)
+    }
   }
   const details = errorObject(body)?.details
   if (Array.isArray(details)) {
@@ -504,6 +504,9 @@ export const retryAfterFrom = (
   }
   return undefined
 }
+
+/** A non-negative number as a header writes it (no sign, exponent or hex). */
+const decimal = /^\d+(?:\.\d+)?$/
 
 const errorObject = (body: unknown): Record<string, unknown> | undefined => {
   // Gemini's streaming endpoint wraps its error in an array: `[{ "error": { … } }]`

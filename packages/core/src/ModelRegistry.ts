@@ -5,7 +5,9 @@
  * part before the first `:` is a provider name — `ollama:llama3.2:1b` works); then exact
  * names; then aliases; then prefix rules (`gpt-`, `o1`, `o3`, `o4`, `chatgpt-`, `ft:` → openai,
  * `claude-` → anthropic, `gemini-` → gemini); then the `defaultProvider` if one is set.
- * Anything else is an `UnknownModelError` with the closest known names.
+ * Anything else is an `UnknownModelError` with the closest known names — and so is a name
+ * that is one letter typo away from a known one (`gpt-4o-mnii`), before any prefix rule
+ * sends it to a provider that would answer 404 (write `openai:gpt-4o-mnii` to send it anyway).
  *
  * @example
  * ```ts
@@ -151,6 +153,32 @@ const distance = (a: string, b: string): number => {
   return prev[b.length]!
 }
 
+const isLetter = (c: string | undefined) => c !== undefined && c >= "a" && c <= "z"
+
+/**
+ * Is `typed` a likely typo of `known`: the same length, and either two adjacent letters
+ * swapped (`gpt-4o-mnii`) or one letter replaced by another (`gpt-4o-mimi`)? Digits never
+ * count (`gpt-6`, `o5-mini` are new models, not typos), nor do insertions and deletions
+ * (`gpt-4` is a model of its own, not a typo of `gpt-4o`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isTypoOf = (typed: string, known: string): boolean => {
+  if (typed.length !== known.length || typed === known) return false
+  const diffs: Array<number> = []
+  for (let i = 0; i < typed.length; i++) {
+    if (typed[i] !== known[i]) {
+      diffs.push(i)
+      if (diffs.length > 2) return false
+    }
+  }
+  const [i, j] = diffs
+  if (i === undefined) return false
+  if (j === undefined) return isLetter(typed[i]) && isLetter(known[i])
+  return j === i + 1 && typed[i] === known[j] && typed[j] === known[i] && isLetter(typed[i]) && isLetter(typed[j])
+}
+
 /**
  * The closest names to `model`, best first (at most `limit`).
  *
@@ -180,7 +208,9 @@ export const make = (options: Options = {}): Service => {
   const models = new Map(Object.entries({ ...defaultModels, ...options.models }))
   const aliases = new Map(Object.entries(options.aliases ?? {}))
   const rules = [...(options.rules ?? []), ...defaultRules].sort((a, b) => b.prefix.length - a.prefix.length)
-  const known = () => [...models.keys(), ...aliases.keys()]
+  // a name can be both exact and an alias: list it once
+  const knownList: ReadonlyArray<string> = [...new Set([...models.keys(), ...aliases.keys()])]
+  const known = () => knownList
 
   const notConfigured = (model: string, provider: string, registered: ReadonlyArray<string>) =>
     new UnknownModelError({
@@ -229,6 +259,20 @@ export const make = (options: Options = {}): Service => {
         )
       }
       return resolve(alias, undefined, registered, [...via, alias])
+    }
+    const typoOf = knownList.filter((name) => isTypoOf(model, name))
+    if (typoOf.length > 0) {
+      const target = rules.find((rule) => model.startsWith(rule.prefix))?.provider ?? options.defaultProvider ??
+        "provider"
+      return Either.left(
+        new UnknownModelError({
+          message: `unknown model "${model}"; did you mean ${
+            typoOf.map((s) => `"${s}"`).join(", ")
+          }? (write "${target}:${model}" to send this name as it is)`,
+          model,
+          suggestions: typoOf
+        }, true)
+      )
     }
     for (const rule of rules) {
       if (model.startsWith(rule.prefix)) return check({ provider: rule.provider, model }, model, registered)

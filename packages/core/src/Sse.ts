@@ -299,7 +299,13 @@ export const decodeStream = <E, R, E2>(
               }
             }
           } catch (e) {
-            if (e instanceof SseTooLargeError) return Channel.fail(options.onTooLarge(e))
+            if (e instanceof SseTooLargeError) {
+              // the events completed before the oversized one still reach the consumer
+              const failure = Channel.fail(options.onTooLarge(e))
+              return events === undefined
+                ? failure
+                : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(events)), failure)
+            }
             throw e
           }
           return events === undefined ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(events)), loop)

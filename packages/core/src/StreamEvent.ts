@@ -292,14 +292,24 @@ export class Accumulator {
       ...(typeof this.reasoningMetadata?.signature === "string" ? { signature: this.reasoningMetadata.signature } : {})
     }]
     const text = this.text
+    // a call the provider never closed is still a call the model made: keep it, never drop it
+    let toolCalls: ReadonlyArray<ChatResult.ToolCall> = this.toolCalls
+    if (this.pending.size > 0) {
+      const open: Array<ChatResult.ToolCall> = []
+      for (const [id, call] of this.pending) {
+        const raw = call.args.join("")
+        open.push({ id, name: call.name, arguments: ChatResult.parseArguments(raw), rawArguments: raw })
+      }
+      toolCalls = [...this.toolCalls, ...open]
+    }
     return new ChatResult.ChatResult({
       id: this.id,
       model: this.model,
       provider: this.provider,
       text,
       ...(reasoning !== undefined ? { reasoning } : {}),
-      message: ChatResult.assistantMessage(text, this.toolCalls, reasoningParts),
-      toolCalls: this.toolCalls,
+      message: ChatResult.assistantMessage(text, toolCalls, reasoningParts),
+      toolCalls,
       finishReason: this.finishReason ?? "other",
       usage: this.usage ?? UsageModule.empty,
       ...(this.cost !== undefined ? { cost: this.cost } : {}),

@@ -100,7 +100,12 @@ const scripted = (name: string, steps: Array<Step>) => {
 
 const clientWith = (...providers: Array<Provider.Provider>) =>
   LlmClient.layer.pipe(
-    Layer.provide(Layer.mergeAll(...providers.map((p) => ProviderRegistry.register(Effect.succeed(p))))),
+    Layer.provide(
+      providers.reduce(
+        (acc, p) => Layer.merge(acc, ProviderRegistry.register(Effect.succeed(p))),
+        Layer.empty as Layer.Layer<never, never, ProviderRegistry.ProviderRegistry>
+      )
+    ),
     Layer.provide(ProviderRegistry.layer)
   )
 

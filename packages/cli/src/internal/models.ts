@@ -62,7 +62,11 @@ export const view: Effect.Effect<View, never, LlmClient.LlmClient> = Effect.gen(
     if (rows.has(model)) continue
     const resolved = registry.resolve(model, { registered: ModelRegistry.knownProviders })
     if (Either.isLeft(resolved)) continue
-    rows.set(model, { model, provider: resolved.right.provider, configured: configured.includes(resolved.right.provider) })
+    rows.set(model, {
+      model,
+      provider: resolved.right.provider,
+      configured: configured.includes(resolved.right.provider)
+    })
   }
   const models = [...rows.values()].sort((a, b) => a.provider.localeCompare(b.provider))
   return { providers, models }

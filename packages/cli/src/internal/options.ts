@@ -92,7 +92,13 @@ export const verbose = Options.boolean("verbose").pipe(
 export const prompt = Args.text({ name: "prompt" }).pipe(
   Args.withDescription("The prompt (quote it, or give several words; - reads it from stdin)."),
   Args.atLeast(1),
-  Args.map((words) => words.join(" "))
+  Args.mapEffect((words) => {
+    // the words are what no option claimed: a leftover `--flag` is an unknown option
+    const flag = words.find((word) => word.startsWith("-") && word !== "-")
+    return flag !== undefined
+      ? Effect.fail(HelpDoc.p(`Received unknown option '${flag}'`))
+      : Effect.succeed(words.join(" "))
+  })
 )
 
 /** The options of every command that calls a model. */

@@ -25,8 +25,10 @@ export const secretVariables: ReadonlyArray<string> = [
 
 /** The values of the secret variables that are set (read through `Config`). */
 export const secrets: Effect.Effect<ReadonlyArray<string>> = Effect.map(
-  Effect.forEach(secretVariables, (name) =>
-    Effect.orElseSucceed(Config.option(Config.redacted(name)), () => Option.none<Redacted.Redacted>())),
+  Effect.forEach(
+    secretVariables,
+    (name) => Effect.orElseSucceed(Config.option(Config.redacted(name)), () => Option.none<Redacted.Redacted>())
+  ),
   (values) =>
     values.flatMap((value) => {
       if (Option.isNone(value)) return []

@@ -4,8 +4,6 @@
  * `"example"`; numbers → 1 (inside `minimum`/`maximum`); booleans → true; arrays → `[]`
  * (or `minItems` copies of the item example); nested objects recursively; local `$ref`s
  * (`#/$defs/X`, `#/definitions/X`) are followed.
- *
- * @internal
  */
 
 type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }
@@ -93,5 +91,4 @@ const example = (schema: unknown, root: Record<string, unknown>, depth: number):
   }
 }
 
-/** @internal */
 export const exampleFromSchema = (schema: unknown): Json => example(schema, isRecord(schema) ? schema : {}, 0)

@@ -1,8 +1,6 @@
 /**
  * Deterministic pseudo-embeddings: the same text and dimension count always give the
  * same unit-length vector (FNV-1a hash seeding a xorshift generator).
- *
- * @internal
  */
 
 const fnv1a = (text: string): number => {
@@ -14,7 +12,6 @@ const fnv1a = (text: string): number => {
   return hash >>> 0
 }
 
-/** @internal */
 export const embedding = (text: string, dimensions: number): Array<number> => {
   let state = fnv1a(text) || 0x9e3779b9
   const out = new Array<number>(dimensions)
@@ -32,5 +29,5 @@ export const embedding = (text: string, dimensions: number): Array<number> => {
   return out
 }
 
-/** Rough token estimate: a quarter of the characters, rounded up. @internal */
+/** Rough token estimate: a quarter of the characters, rounded up. */
 export const estimateTokens = (chars: number): number => Math.ceil(chars / 4)

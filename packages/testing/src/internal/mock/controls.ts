@@ -2,11 +2,8 @@
  * Per-request controls of the mock server: parsed from the query-string part of the
  * request's model (`mock?chunks=5&fault=429&times=2`), from `x-mock-*` headers (which win
  * over the model), and from a scripted response (which wins over both).
- *
- * @internal
  */
 
-/** @internal */
 export const faults = [
   "429",
   "500",
@@ -24,15 +21,12 @@ export const faults = [
   "huge-body"
 ] as const
 
-/** @internal */
 export type Fault = typeof faults[number]
 
 const faultSet: ReadonlySet<string> = new Set(faults)
 
-/** @internal */
 export const isFault = (u: unknown): u is Fault => typeof u === "string" && faultSet.has(u)
 
-/** @internal */
 export interface Controls {
   chunks?: number
   fault?: Fault
@@ -43,8 +37,10 @@ export interface Controls {
   hugeBytes?: number
 }
 
-/** @internal */
-export type Parsed = { readonly ok: true; readonly controls: Controls } | { readonly ok: false; readonly message: string }
+export type Parsed = { readonly ok: true; readonly controls: Controls } | {
+  readonly ok: false
+  readonly message: string
+}
 
 type NumericKey = Exclude<keyof Controls, "fault">
 
@@ -82,7 +78,12 @@ const minimum: Record<NumericKey, number> = {
 }
 
 /** Set one control from its text; returns an error message when the value is bad. */
-const set = (out: Controls, key: NumericKey | "fault" | "retryAfter", raw: string, where: string): string | undefined => {
+const set = (
+  out: Controls,
+  key: NumericKey | "fault" | "retryAfter",
+  raw: string,
+  where: string
+): string | undefined => {
   if (key === "fault") {
     if (!isFault(raw)) return `${where}: unknown fault "${raw}" (known: ${faults.join(", ")})`
     out.fault = raw
@@ -101,13 +102,12 @@ const set = (out: Controls, key: NumericKey | "fault" | "retryAfter", raw: strin
   return undefined
 }
 
-/** The model without its `?controls` part. @internal */
+/** The model without its `?controls` part. */
 export const baseModel = (model: string): string => {
   const q = model.indexOf("?")
   return q < 0 ? model : model.slice(0, q)
 }
 
-/** @internal */
 export const parse = (
   model: string | undefined,
   headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
@@ -133,10 +133,12 @@ export const parse = (
   return { ok: true, controls }
 }
 
-/** A scripted response (`POST /__mock/script`, `Handle.script`). @internal */
+/** A scripted response (`POST /__mock/script`, `Handle.script`). */
 export interface ScriptItem {
   readonly text?: string | undefined
-  readonly toolCalls?: ReadonlyArray<{ readonly name: string; readonly arguments?: unknown; readonly id?: string }> | undefined
+  readonly toolCalls?:
+    | ReadonlyArray<{ readonly name: string; readonly arguments?: unknown; readonly id?: string }>
+    | undefined
   readonly finishReason?: string | undefined
   readonly usage?: Readonly<Record<string, unknown>> | undefined
   readonly fault?: Fault | undefined
@@ -149,7 +151,7 @@ export interface ScriptItem {
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Validate scripted responses; returns the items or an error message. @internal */
+/** Validate scripted responses; returns the items or an error message. */
 export const parseScript = (
   input: unknown
 ): { readonly ok: true; readonly items: Array<ScriptItem> } | { readonly ok: false; readonly message: string } => {
@@ -169,12 +171,17 @@ export const parseScript = (
       }
     }
     if (item.fault !== undefined && !isFault(item.fault)) {
-      return { ok: false, message: `${where}.fault: unknown fault "${String(item.fault)}" (known: ${faults.join(", ")})` }
+      return {
+        ok: false,
+        message: `${where}.fault: unknown fault "${String(item.fault)}" (known: ${faults.join(", ")})`
+      }
     }
     if (item.finishReason !== undefined && typeof item.finishReason !== "string") {
       return { ok: false, message: `${where}.finishReason must be a string` }
     }
-    if (item.usage !== undefined && !isRecord(item.usage)) return { ok: false, message: `${where}.usage must be an object` }
+    if (item.usage !== undefined && !isRecord(item.usage)) {
+      return { ok: false, message: `${where}.usage must be an object` }
+    }
     for (const key of ["chunks", "delayMs", "chunkDelayMs", "retryAfterMs", "hugeBytes"] as const) {
       const v = item[key]
       if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < (key === "chunks" ? 1 : 0))) {
@@ -189,8 +196,6 @@ export const parseScript = (
 /**
  * Controls of a request answered by a scripted response: the item's fault replaces the
  * request's (and `times`); its other fields win over the request's.
- *
- * @internal
  */
 export const withScript = (controls: Controls, item: ScriptItem | undefined): Controls => {
   if (item === undefined) return controls

@@ -2,14 +2,12 @@
  * The format-neutral part of a mock answer: what a chat request asked for (`Intent`, built
  * by each wire format from its request body) and what the server answers (`Plan`, rendered
  * by each wire format into JSON or SSE frames).
- *
- * @internal
  */
 import { exampleFromSchema } from "../schemaExample.js"
 import { estimateTokens } from "../vectors.js"
 import type { Controls, ScriptItem } from "./controls.js"
 
-/** What a chat request asks for, whatever its wire format. @internal */
+/** What a chat request asks for, whatever its wire format. */
 export interface Intent {
   /** The model as sent, controls included. */
   readonly model: string
@@ -26,10 +24,9 @@ export interface Intent {
   readonly maxTokens: number | undefined
 }
 
-/** Normalized finish reasons (a format maps them to its own names). @internal */
+/** Normalized finish reasons (a format maps them to its own names). */
 export type Finish = "stop" | "length" | "tool_calls" | "content_filter"
 
-/** @internal */
 export interface ToolCallPlan {
   readonly id: string
   readonly name: string
@@ -37,7 +34,6 @@ export interface ToolCallPlan {
   readonly argumentDeltas: ReadonlyArray<string>
 }
 
-/** @internal */
 export interface Plan {
   readonly text: string
   readonly deltas: ReadonlyArray<string>
@@ -53,7 +49,7 @@ const words = (text: string): Array<string> => {
   return out === null ? (text === "" ? [] : [text]) : out
 }
 
-/** Split into `n` near-equal pieces (fewer when the text is shorter than `n`). @internal */
+/** Split into `n` near-equal pieces (fewer when the text is shorter than `n`). */
 export const pieces = (text: string, n: number): Array<string> => {
   if (text === "") return []
   const count = Math.max(1, Math.min(n, text.length))
@@ -63,7 +59,7 @@ export const pieces = (text: string, n: number): Array<string> => {
   return out
 }
 
-/** `tok1 tok2 … tokN `: exactly `n` deltas a test can count. @internal */
+/** `tok1 tok2 … tokN `: exactly `n` deltas a test can count. */
 export const tokens = (n: number): Array<string> => {
   const out = new Array<string>(n)
   for (let i = 0; i < n; i++) out[i] = `tok${i + 1} `
@@ -92,8 +88,6 @@ const argumentText = (args: unknown): string =>
  * Decide the answer: a scripted response, else a tool call (tools offered, `tool_choice`
  * not `none`, last message from the user), else a reply mentioning the tool result (last
  * message is a tool result), else `Mock reply to: <last user text>`.
- *
- * @internal
  */
 export const make = (
   intent: Intent,
@@ -116,7 +110,9 @@ export const make = (
     const forced = typeof intent.toolChoice === "object" ? intent.toolChoice.name : undefined
     const tool = (forced !== undefined ? intent.tools.find((t) => t.name === forced) : undefined) ?? intent.tools[0]!
     const example = exampleFromSchema(tool.parameters)
-    const args = JSON.stringify(typeof example === "object" && example !== null && !Array.isArray(example) ? example : {})
+    const args = JSON.stringify(
+      typeof example === "object" && example !== null && !Array.isArray(example) ? example : {}
+    )
     toolCalls = [{ id: nextCallId(), name: tool.name, arguments: args, argumentDeltas: splitArguments(args) }]
   } else if (intent.lastRole === "tool" && intent.toolResult !== undefined) {
     deltas = split(`The tool returned: ${intent.toolResult}`)

@@ -1,0 +1,384 @@
+/**
+ * The `llm-fiber` command line: `ask`, `stream`, `chat` and `models`, built with
+ * `@effect/cli` on one `LlmClient` (from `LlmClient.layerFromEnv()` unless you pass another
+ * layer), built once per run.
+ *
+ * Output contract (scripts rely on it): answers and JSON go to stdout; on failure the exit
+ * code is non-zero and stderr holds one line that begins with the error's tag
+ * (`RateLimitError: openai HTTP 429: … (retry after 2000 ms)`) — plus the full error and
+ * cause with `--verbose`. No API key is ever printed.
+ *
+ * @example
+ * ```ts
+ * import { NodeContext, NodeRuntime } from "@effect/platform-node"
+ * import { Cli } from "@llm-fiber/cli"
+ * import { Effect } from "effect"
+ *
+ * Cli.run(["ask", "Say hi", "--model", "ollama:llama3.2"]).pipe(
+ *   Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
+ *   Effect.provide(NodeContext.layer),
+ *   NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as CliApp from "@effect/cli/CliApp"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import { type ChatResult, LlmClient, type Message, StreamEvent } from "@llm-fiber/core"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
+import type * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as Io from "./internal/io.js"
+import * as Models from "./internal/models.js"
+import * as CallOptions from "./internal/options.js"
+import * as Report from "./internal/report.js"
+
+/**
+ * The version printed by `llm-fiber --version`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const version = "0.1.0"
+
+/**
+ * Exit codes: `0` success, `1` the call (or anything at run time) failed, `2` the command
+ * line is wrong, `130` interrupted (Ctrl-C).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ExitCode = {
+  success: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130
+} as const
+
+/**
+ * Options of `makeCommand` and `run`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** The client (default: `LlmClient.layerFromEnv()`). Built once, when a command needs it. */
+  readonly layer?: Layer.Layer<LlmClient.LlmClient, unknown> | undefined
+}
+
+/** A failure that has already been printed; carries the exit code. */
+class Reported extends Data.TaggedError("Reported")<{ readonly exitCode: number }> {}
+
+// -----------------------------------------------------------------------------
+// printing
+// -----------------------------------------------------------------------------
+
+/** Print the one-line summary of a failure (and with `verbose` its details) to stderr. */
+const report = (cause: Cause.Cause<unknown>, verbose: boolean): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const io = yield* Io.Io
+    const secrets = yield* Report.secrets
+    const details = verbose ? Report.causeDetails(cause) + "\n" : ""
+    yield* io.err(Report.scrub(`${Report.causeLine(cause)}\n${details}`, secrets))
+  })
+
+/**
+ * Logs go to stderr, and only with `--verbose` (or the built-in `--log-level`): stdout
+ * carries nothing but answers. `run` turns them off and installs the stderr logger.
+ */
+const withLogging = (verbose: boolean) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  verbose ? Logger.withMinimumLogLevel(self, LogLevel.Debug) : self
+
+const stderrLogger = (secrets: ReadonlyArray<string>) =>
+  Logger.map(Logger.logfmtLogger, (line) => {
+    process.stderr.write(Report.scrub(line, secrets) + "\n")
+  })
+
+const money = (usd: number): string => (usd >= 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toPrecision(3)}`)
+
+/** The `--verbose` line after an answer. */
+const summary = (result: ChatResult.ChatResult): string => {
+  const u = result.usage
+  const cost = result.cost !== undefined ? ` · ${money(result.cost.totalUsd)}` : ""
+  const ttfb = result.timing.ttfbMs !== undefined ? ` (first token ${result.timing.ttfbMs} ms)` : ""
+  return `llm-fiber: ${result.provider}:${result.model} · ${u.inputTokens} in + ${u.outputTokens} out tokens${cost}` +
+    ` · ${result.timing.latencyMs} ms${ttfb} · finish ${result.finishReason}\n`
+}
+
+// -----------------------------------------------------------------------------
+// running a command
+// -----------------------------------------------------------------------------
+
+/**
+ * Run a command's program with the client, then print its failure (if any) as the one
+ * line and end with `Reported`, which `run` turns into the exit code.
+ */
+const execute = <E, R>(
+  layer: Layer.Layer<LlmClient.LlmClient, unknown>,
+  verbose: boolean,
+  program: Effect.Effect<void, E, R>
+): Effect.Effect<void, Reported, Exclude<R, LlmClient.LlmClient>> =>
+  program.pipe(
+    Effect.provide(layer),
+    withLogging(verbose),
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause as Cause.Cause<never>)
+        : Effect.zipRight(report(cause, verbose), Effect.fail(new Reported({ exitCode: ExitCode.failure })))
+    )
+  ) as Effect.Effect<void, Reported, Exclude<R, LlmClient.LlmClient>>
+
+/** In `--verbose`, say which provider a model resolves to before calling it. */
+const announce = (options: CallOptions.CallOptions) =>
+  options.verbose
+    ? Effect.gen(function*() {
+      const client = yield* LlmClient.LlmClient
+      const io = yield* Io.Io
+      const resolved = client.resolve(options.model)
+      if (Either.isRight(resolved)) {
+        yield* io.err(
+          `llm-fiber: ${options.model} → provider ${resolved.right.provider}, model ${resolved.right.model}\n`
+        )
+      }
+    })
+    : Effect.void
+
+/** `-` as the prompt: read it from stdin. */
+const promptText = (prompt: string) =>
+  prompt === "-"
+    ? Effect.map(Effect.flatMap(Io.Io, (io) => io.readAll), (text) => text.trimEnd())
+    : Effect.succeed(prompt)
+
+/**
+ * Stream one answer to stdout (text deltas, or one JSON event per line) and fold it into
+ * a result. When a text stream fails midway, the line is ended before the error is shown.
+ */
+const streamAnswer = (
+  request: Parameters<LlmClient.Service["chatStream"]>[0],
+  jsonl: boolean
+) =>
+  Effect.gen(function*() {
+    const client = yield* LlmClient.LlmClient
+    const io = yield* Io.Io
+    const start = yield* Clock.currentTimeMillis
+    const acc = new StreamEvent.Accumulator()
+    let ttfb: number | undefined
+    let textOpen = false
+    const printed = yield* Effect.exit(
+      Stream.runForEachChunk(client.chatStream(request), (chunk) => {
+        const parts: Array<string> = []
+        for (const event of chunk) {
+          acc.push(event)
+          if (jsonl) parts.push(JSON.stringify(event), "\n")
+          else if (event._tag === "TextDelta" && event.text !== "") parts.push(event.text)
+        }
+        if (parts.length === 0) return Effect.void
+        if (!jsonl) textOpen = true
+        return ttfb === undefined
+          ? Effect.zipRight(
+            Effect.map(Clock.currentTimeMillis, (now) => {
+              ttfb = now - start
+            }),
+            io.out(parts.join(""))
+          )
+          : io.out(parts.join(""))
+      }).pipe(Effect.onInterrupt(() => (textOpen ? io.out("\n") : Effect.void)))
+    )
+    if (!jsonl && (textOpen || printed._tag === "Success")) yield* io.out("\n")
+    if (printed._tag === "Failure") return yield* Effect.failCause(printed.cause)
+    const end = yield* Clock.currentTimeMillis
+    return acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) })
+  })
+
+// -----------------------------------------------------------------------------
+// commands
+// -----------------------------------------------------------------------------
+
+const json = Options.boolean("json").pipe(Options.withDescription("Print the whole ChatResult as one JSON object."))
+
+const jsonl = Options.boolean("jsonl").pipe(
+  Options.withDescription("Print every StreamEvent as one JSON object per line (ending with Finish).")
+)
+
+const modelsJson = Options.boolean("json").pipe(Options.withDescription("Print the view as one JSON object."))
+
+const makeAsk = (layer: Layer.Layer<LlmClient.LlmClient, unknown>) =>
+  Command.make("ask", { prompt: CallOptions.prompt, json, ...CallOptions.call }, (options) =>
+    execute(
+      layer,
+      options.verbose,
+      Effect.gen(function*() {
+        const client = yield* LlmClient.LlmClient
+        const io = yield* Io.Io
+        const prompt = yield* promptText(options.prompt)
+        yield* announce(options)
+        const result = yield* client.chat(CallOptions.toRequest(options, [["user", prompt]]))
+        yield* io.out(options.json ? JSON.stringify(result) + "\n" : result.text + "\n")
+        if (options.verbose) yield* io.err(summary(result))
+      })
+    )).pipe(Command.withDescription("Ask once and print the answer (--json: the whole result)."))
+
+const makeStream = (layer: Layer.Layer<LlmClient.LlmClient, unknown>) =>
+  Command.make("stream", { prompt: CallOptions.prompt, jsonl, ...CallOptions.call }, (options) =>
+    execute(
+      layer,
+      options.verbose,
+      Effect.gen(function*() {
+        const io = yield* Io.Io
+        const prompt = yield* promptText(options.prompt)
+        yield* announce(options)
+        const result = yield* streamAnswer(CallOptions.toRequest(options, [["user", prompt]]), options.jsonl)
+        if (options.verbose) yield* io.err(summary(result))
+      })
+    )).pipe(Command.withDescription("Ask once and print the answer as it arrives (--jsonl: every event)."))
+
+const chatHelp = "Commands: /reset starts over, /exit (or Ctrl-D) quits."
+
+const makeChat = (layer: Layer.Layer<LlmClient.LlmClient, unknown>) =>
+  Command.make("chat", CallOptions.call, (options) =>
+    execute(
+      layer,
+      options.verbose,
+      Effect.scoped(Effect.gen(function*() {
+        const io = yield* Io.Io
+        const reader = yield* io.lines("> ")
+        const history: Array<Message.MessageInput> = []
+        if (io.interactive) yield* io.err(`llm-fiber chat with ${options.model}. ${chatHelp}\n`)
+        yield* announce(options)
+        while (true) {
+          const line = yield* reader.next
+          if (Option.isNone(line)) break
+          const text = line.value.trim()
+          if (text === "") continue
+          if (text === "/exit" || text === "/quit") break
+          if (text === "/reset") {
+            history.length = 0
+            if (io.interactive) yield* io.err("(conversation cleared)\n")
+            continue
+          }
+          if (text === "/help") {
+            yield* io.err(chatHelp + "\n")
+            continue
+          }
+          const turn = yield* Effect.exit(
+            streamAnswer(CallOptions.toRequest(options, [...history, ["user", text]]), false)
+          )
+          if (turn._tag === "Success") {
+            history.push(["user", text], turn.value.message)
+            if (options.verbose) yield* io.err(summary(turn.value))
+          } else if (io.interactive && !Cause.isInterruptedOnly(turn.cause)) {
+            // at the keyboard a failed turn is reported and the conversation goes on
+            yield* report(turn.cause, options.verbose)
+          } else {
+            return yield* Effect.failCause(turn.cause)
+          }
+        }
+      }))
+    )).pipe(
+      Command.withDescription(
+        "Chat: each line of stdin is a turn, answers stream to stdout, the conversation is kept. " + chatHelp
+      )
+    )
+
+const makeModels = (layer: Layer.Layer<LlmClient.LlmClient, unknown>) =>
+  Command.make("models", { json: modelsJson, verbose: CallOptions.verbose }, (options) =>
+    execute(
+      layer,
+      options.verbose,
+      Effect.gen(function*() {
+        const io = yield* Io.Io
+        const view = yield* Models.view
+        yield* io.out(options.json ? JSON.stringify(view) + "\n" : Models.render(view))
+      })
+    )).pipe(
+      Command.withDescription(
+        "The registry: configured providers, and known models with provider, context window and prices."
+      )
+    )
+
+/**
+ * The `llm-fiber` command and its subcommands, on the given client layer.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeCommand = (options?: RunOptions) => {
+  const layer = options?.layer ?? LlmClient.layerFromEnv()
+  return Command.make("llm-fiber").pipe(
+    Command.withDescription("One typed client for many LLM providers."),
+    Command.withSubcommands([makeAsk(layer), makeStream(layer), makeChat(layer), makeModels(layer)])
+  )
+}
+
+/**
+ * The `llm-fiber` command on `LlmClient.layerFromEnv()`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = makeCommand()
+
+const commandNames: ReadonlyArray<string> = ["ask", "stream", "chat", "models"]
+
+/** `@effect/cli` prints parse errors itself (as multi-line help text); `run` prints its own line. */
+const withoutCliErrorOutput = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.consoleWith((console) => Effect.withConsole(self, { ...console, error: () => Effect.void }))
+
+/** Only our stderr logger, whatever the runtime installed. */
+const withStderrLogger = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Report.secrets, (secrets) =>
+    Effect.locallyWith(
+      Logger.withMinimumLogLevel(self, LogLevel.None),
+      FiberRef.currentLoggers,
+      (loggers) =>
+        loggers.pipe(
+          HashSet.remove(Logger.defaultLogger),
+          HashSet.remove(Logger.prettyLoggerDefault),
+          HashSet.add(stderrLogger(secrets))
+        )
+    ))
+
+/**
+ * Run `llm-fiber` with the given arguments (without `node` and the script), printing to
+ * stdout/stderr, and return the exit code. Failures are printed here (one line each);
+ * only an interruption is left in the error channel.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (
+  args: ReadonlyArray<string>,
+  options?: RunOptions
+): Effect.Effect<number, never, CliApp.CliApp.Environment> =>
+  Effect.gen(function*() {
+    const cli = Command.run(options === undefined ? command : makeCommand(options), {
+      name: "llm-fiber",
+      version
+    })
+    const exit = yield* Effect.exit(withStderrLogger(withoutCliErrorOutput(cli(["node", "llm-fiber", ...args]))))
+    if (exit._tag === "Success") return ExitCode.success
+    if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure) && failure.value instanceof Reported) return failure.value.exitCode
+    const io = yield* Io.Io
+    if (Option.isSome(failure) && ValidationError.isValidationError(failure.value)) {
+      const name = args.find((a) => !a.startsWith("-"))
+      const help = name !== undefined && commandNames.includes(name) ? `llm-fiber ${name} --help` : "llm-fiber --help"
+      yield* io.err(`UsageError: ${Report.usageText(failure.value)} (see ${help})\n`)
+      return ExitCode.usage
+    }
+    yield* report(exit.cause, args.includes("--verbose"))
+    return ExitCode.failure
+  })

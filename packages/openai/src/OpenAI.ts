@@ -1,0 +1,536 @@
+/**
+ * OpenAI Chat Completions — and any server that speaks it (Ollama, vLLM, llama.cpp,
+ * LM Studio, Groq, DeepSeek, Mistral, xAI, OpenRouter, Azure-style gateways) — as an
+ * llm-fiber provider.
+ *
+ * `layer` / `layerConfig` register the `openai` provider (`POST {baseUrl}/chat/completions`,
+ * `POST {baseUrl}/embeddings`); `compatible` and `ollama` register an OpenAI-compatible
+ * server under a name of your choice, so `ollama:llama3.2` or `vllm:qwen3` resolve to it.
+ *
+ * **Details**
+ * - The base URL includes the API version path, as in the official SDKs:
+ *   `https://api.openai.com/v1`, `http://localhost:11434/v1`.
+ * - Without an API key no `Authorization` header is sent (local servers).
+ * - The key stays `Redacted` until the header is set and never appears in errors.
+ * - `maxTokens` is sent as `max_completion_tokens` to OpenAI (reasoning models reject the
+ *   deprecated `max_tokens`) and as `max_tokens` to compatible servers.
+ * - `providerOptions[<provider name>]` is merged into the request body last.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { LlmClient, ProviderRegistry, UndiciHttpClient } from "@llm-fiber/core"
+ * import { OpenAI } from "@llm-fiber/openai"
+ *
+ * const Providers = Layer.mergeAll(
+ *   OpenAI.layerConfig(), // OPENAI_API_KEY, OPENAI_BASE_URL
+ *   OpenAI.compatible({ name: "vllm", baseUrl: "http://gpu-box:8000/v1" })
+ * )
+ *
+ * const Live = LlmClient.layer.pipe(
+ *   Layer.provide(Providers),
+ *   Layer.provide([ProviderRegistry.layer, UndiciHttpClient.layer()])
+ * )
+ *
+ * const program = LlmClient.chat({ model: "vllm:Qwen/Qwen3-8B", messages: "Say hi", maxTokens: 50 })
+ * Effect.runPromise(Effect.provide(program, Live))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as LlmClient from "@llm-fiber/core/LlmClient"
+import * as LlmError from "@llm-fiber/core/LlmError"
+import type * as Provider from "@llm-fiber/core/Provider"
+import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
+import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
+import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
+import { mapEvents } from "./internal/mapEvents.js"
+import { buildChatBody } from "./internal/request.js"
+import { mapChatCompletion } from "./internal/response.js"
+import { ChatStreamState } from "./internal/stream.js"
+
+/**
+ * The base URL of the OpenAI API (it includes `/v1`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl = "https://api.openai.com/v1"
+
+/**
+ * The base URL of a local Ollama server's OpenAI-compatible API.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultOllamaBaseUrl = "http://localhost:11434/v1"
+
+/**
+ * What the OpenAI provider supports (prompt caching is automatic on OpenAI's side).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const capabilities: Provider.Capabilities = {
+  streaming: true,
+  tools: true,
+  vision: true,
+  jsonSchema: true,
+  embeddings: true,
+  promptCaching: true,
+  reasoning: true,
+  idempotency: true
+}
+
+/**
+ * What an OpenAI-compatible server is assumed to support (per model it varies; the
+ * `Idempotency-Key` header is still sent when a request has one, but few servers honour it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const compatibleCapabilities: Provider.Capabilities = { ...capabilities, idempotency: false }
+
+/**
+ * Options of `make` / `layer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The API key; without one no `Authorization` header is sent. */
+  readonly apiKey?: Redacted.Redacted | string | undefined
+  /** Default `https://api.openai.com/v1` (the path includes the version). */
+  readonly baseUrl?: string | undefined
+  /** Sent as `OpenAI-Organization`. */
+  readonly organization?: string | undefined
+  /** Sent as `OpenAI-Project`. */
+  readonly project?: string | undefined
+  /** The registry name (default `openai`); also the `providerOptions` / `providerMetadata` key. */
+  readonly name?: string | undefined
+  /** Extra headers on every request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Where `maxTokens` goes: `max_completion_tokens` (default) or the legacy `max_tokens`. */
+  readonly maxTokensField?: "max_completion_tokens" | "max_tokens" | undefined
+  /** Send `stream_options: { include_usage: true }` on streams (default true). */
+  readonly includeStreamUsage?: boolean | undefined
+  /**
+   * Accept a stream that ends without `data: [DONE]` once a `finish_reason` arrived
+   * (default false: a missing terminator is a `ProtocolError`).
+   */
+  readonly lenientStreamEnd?: boolean | undefined
+  /** The largest JSON response accepted, in bytes (default 64 MiB; larger is a `ProtocolError`). */
+  readonly maxBodyBytes?: number | undefined
+  /** The largest single SSE event accepted, in characters (default 32 MiB; larger is a `ProtocolError`). */
+  readonly maxEventBytes?: number | undefined
+  /** Override the advertised capabilities. */
+  readonly capabilities?: Partial<Provider.Capabilities> | undefined
+  /** Transform the `HttpClient` (proxies, extra logging, tracing). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+const trimSlash = (url: string): string => {
+  let end = url.length
+  while (end > 0 && url.charCodeAt(end - 1) === 47 /* / */) end--
+  return end === url.length ? url : url.slice(0, end)
+}
+
+const nonEmptyString = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
+
+const redactedKey = (key: Redacted.Redacted | string | undefined): Redacted.Redacted | undefined => {
+  if (key === undefined) return undefined
+  if (typeof key === "string") return key.trim() === "" ? undefined : Redacted.make(key)
+  return Redacted.value(key).trim() === "" ? undefined : key
+}
+
+/**
+ * Build the provider (the `HttpClient` is taken from context once).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
+  Effect.map(HttpClient.HttpClient, (base) => makeWith(base, options))
+
+const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provider => {
+  const name = options.name ?? "openai"
+  const baseUrl = trimSlash(nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
+  const chatUrl = `${baseUrl}/chat/completions`
+  const embeddingsUrl = `${baseUrl}/embeddings`
+  const apiKey = redactedKey(options.apiKey)
+  const staticHeaders: Record<string, string> = {}
+  if (options.organization !== undefined) staticHeaders["openai-organization"] = options.organization
+  if (options.project !== undefined) staticHeaders["openai-project"] = options.project
+  if (options.headers !== undefined) {
+    for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
+  }
+  const hasStatic = Object.keys(staticHeaders).length > 0
+  let client = base
+  if (apiKey !== undefined || hasStatic) {
+    client = HttpClient.mapRequest(client, (request) => {
+      const withHeaders = hasStatic ? HttpClientRequest.setHeaders(request, staticHeaders) : request
+      return apiKey !== undefined ? HttpClientRequest.bearerToken(withHeaders, apiKey) : withHeaders
+    })
+  }
+  if (options.transformClient !== undefined) client = options.transformClient(client)
+
+  const build = {
+    providerName: name,
+    maxTokensField: options.maxTokensField ?? "max_completion_tokens",
+    includeStreamUsage: options.includeStreamUsage ?? true
+  } as const
+  const lenientEnd = options.lenientStreamEnd ?? false
+  const noHeaders: Record<string, string> = {}
+
+  const spec = (call: Provider.Call, stream: boolean): ProviderHttp.RequestSpec => ({
+    provider: name,
+    model: call.model,
+    url: chatUrl,
+    headers: call.request.idempotencyKey !== undefined ?
+      { "idempotency-key": call.request.idempotencyKey } :
+      noHeaders,
+    body: buildChatBody(call.request, call.model, stream, build),
+    maxBodyBytes: options.maxBodyBytes,
+    maxEventBytes: options.maxEventBytes
+  })
+
+  const chat = (call: Provider.Call) =>
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (start) =>
+        Effect.flatMap(ProviderHttp.postJson(client, spec(call, false)), (response) =>
+          Effect.flatMap(Clock.currentTimeMillis, (end) =>
+            mapChatCompletion(
+              response.json,
+              { provider: name, model: call.model, requestId: response.requestId },
+              { latencyMs: end - start, ttfbMs: response.ttfbMs },
+              response.headers
+            )))
+    )
+
+  const chatStream = (call: Provider.Call) =>
+    Stream.suspend(() =>
+      ProviderHttp.postSse(client, spec(call, true), (info, events) => {
+        const state = new ChatStreamState(
+          { provider: name, model: call.model, requestId: info.requestId },
+          { lenientEnd, headers: info.headers }
+        )
+        return mapEvents<StreamEvent.StreamEvent>(events, (event, out) =>
+          state.onEvent(event, out), (out) =>
+          state.onEnd(out))
+      })
+    )
+
+  const embed = (call: Provider.EmbedCall) =>
+    ProviderHttp.postJson(client, {
+      provider: name,
+      model: call.model,
+      url: embeddingsUrl,
+      headers: noHeaders,
+      body: buildEmbeddingBody(call),
+      maxBodyBytes: options.maxBodyBytes
+    }).pipe(
+      Effect.flatMap((response) =>
+        mapEmbeddings(
+          response.json,
+          { provider: name, model: call.model, requestId: response.requestId },
+          call.input.length
+        )
+      ),
+      // the pipeline does not time embeddings out; the provider applies the total deadline
+      Effect.timeoutFail({
+        duration: Duration.millis(call.timeouts.totalMs),
+        onTimeout: () =>
+          new LlmError.TimeoutError({
+            provider: name,
+            model: call.model,
+            phase: "total",
+            timeoutMs: call.timeouts.totalMs,
+            message: `${name}: the embeddings call did not finish within ${call.timeouts.totalMs} ms (total timeout)`
+          }, true)
+      })
+    )
+
+  return {
+    name,
+    api: "openai-chat",
+    capabilities: { ...capabilities, ...options.capabilities },
+    chat,
+    chatStream,
+    embed
+  }
+}
+
+/**
+ * Register an OpenAI provider (default name `openai`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  ProviderRegistry.register(make(options))
+
+/**
+ * `Config` values for `layerConfig`; each falls back to the environment variable of the
+ * official SDK.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "organization" | "project"> {
+  /** Default: `OPENAI_API_KEY` (optional). */
+  readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. */
+  readonly baseUrl?: Config.Config<string | undefined> | undefined
+  /** Default: `OPENAI_ORG_ID` (optional). */
+  readonly organization?: Config.Config<string | undefined> | undefined
+  /** Default: `OPENAI_PROJECT_ID` (optional). */
+  readonly project?: Config.Config<string | undefined> | undefined
+}
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * Register an OpenAI provider configured through `Config` (by default from
+ * `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: ConfigOptions = {}
+): Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.all({
+        apiKey: options.apiKey ?? optional(Config.redacted("OPENAI_API_KEY")),
+        baseUrl: options.baseUrl ?? optional(Config.string("OPENAI_BASE_URL")),
+        organization: options.organization ?? optional(Config.string("OPENAI_ORG_ID")),
+        project: options.project ?? optional(Config.string("OPENAI_PROJECT_ID"))
+      }),
+      (values) => layer({ ...options, ...values })
+    )
+  )
+
+/**
+ * Options of `compatible`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompatibleOptions extends Omit<Options, "name" | "baseUrl"> {
+  /** The registry name: `ollama`, `vllm`, `groq`, … (`<name>:<model>` then routes here). */
+  readonly name: string
+  /** The server's OpenAI API root, including `/v1` (e.g. `http://localhost:8000/v1`). */
+  readonly baseUrl: string
+}
+
+/**
+ * Register an OpenAI-compatible server under `name`. Defaults differ from OpenAI's:
+ * `maxTokens` is sent as `max_tokens`, and the advertised capabilities do not include
+ * idempotency.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const compatible = (
+  options: CompatibleOptions
+): Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  ProviderRegistry.register(
+    make({
+      ...options,
+      maxTokensField: options.maxTokensField ?? "max_tokens",
+      capabilities: { ...compatibleCapabilities, ...options.capabilities }
+    })
+  )
+
+/**
+ * An Ollama base URL with the `/v1` path added when it has no path at all
+ * (`http://localhost:11434` → `http://localhost:11434/v1`), as `OLLAMA_BASE_URL` is often
+ * set to the server root.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const ollamaApiUrl = (url: string): string => {
+  const trimmed = trimSlash(url.trim())
+  try {
+    const parsed = new URL(trimmed)
+    return parsed.pathname === "/" || parsed.pathname === "" ? `${trimmed}/v1` : trimmed
+  } catch {
+    return trimmed
+  }
+}
+
+/**
+ * Options of `ollama`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OllamaOptions extends Omit<CompatibleOptions, "name" | "baseUrl"> {
+  /** Default `ollama`. */
+  readonly name?: string | undefined
+  /** Default: `OLLAMA_BASE_URL`, else `http://localhost:11434/v1`. */
+  readonly baseUrl?: Config.Config<string | undefined> | string | undefined
+}
+
+/**
+ * Register a local Ollama server (name `ollama`, base URL from `OLLAMA_BASE_URL` or
+ * `http://localhost:11434/v1`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const ollama = (
+  options: OllamaOptions = {}
+): Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> => {
+  const baseUrl = options.baseUrl
+  const config: Config.Config<string | undefined> = typeof baseUrl === "string" ?
+    Config.succeed(baseUrl) :
+    baseUrl ?? optional(Config.string("OLLAMA_BASE_URL"))
+  return Layer.unwrapEffect(Effect.map(config, (url) =>
+    compatible({
+      ...options,
+      name: options.name ?? "ollama",
+      baseUrl: ollamaApiUrl(nonEmptyString(url) ?? defaultOllamaBaseUrl)
+    })))
+}
+
+// -----------------------------------------------------------------------------
+// plugin
+// -----------------------------------------------------------------------------
+
+/**
+ * The settings `LlmClient.layerFromEnv({ providers: { openai: settings } })` passes to the
+ * plugin. Every field is optional; environment variables fill the gaps.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PluginSettings {
+  /** The OpenAI key (else `OPENAI_API_KEY`); `false` turns the `openai` provider off. */
+  readonly apiKey?: string | false | undefined
+  /** The OpenAI base URL (else `OPENAI_BASE_URL`). */
+  readonly baseUrl?: string | undefined
+  readonly organization?: string | undefined
+  readonly project?: string | undefined
+  /** `false` turns the `openai` provider off even when `OPENAI_API_KEY` is set. */
+  readonly openai?: boolean | undefined
+  /** `false` turns the `ollama` provider off. */
+  readonly ollama?: boolean | undefined
+  /** The Ollama base URL (else `OLLAMA_BASE_URL`, else `http://localhost:11434/v1`). */
+  readonly ollamaBaseUrl?: string | undefined
+  /** More OpenAI-compatible servers to register. */
+  readonly compatible?:
+    | ReadonlyArray<{ readonly name: string; readonly baseUrl: string; readonly apiKey?: string | undefined }>
+    | undefined
+}
+
+const settingError = (path: string, message: string) =>
+  ConfigError.InvalidData(["openai", path], `openai plugin setting "${path}": ${message}`)
+
+const optionalString = (settings: Readonly<Record<string, unknown>>, key: string) => {
+  const value = settings[key]
+  if (value === undefined || value === null) return Effect.succeed(undefined)
+  return typeof value === "string" ?
+    Effect.succeed(nonEmptyString(value)) :
+    Effect.fail(settingError(key, `expected a string, got ${typeof value}`))
+}
+
+const parseCompatible = (
+  value: unknown
+): Effect.Effect<ReadonlyArray<CompatibleOptions>, ConfigError.ConfigError> => {
+  if (value === undefined || value === null) return Effect.succeed([])
+  if (!Array.isArray(value)) return Effect.fail(settingError("compatible", "expected a list of { name, baseUrl }"))
+  const out: Array<CompatibleOptions> = []
+  for (let i = 0; i < value.length; i++) {
+    const entry: unknown = value[i]
+    if (typeof entry !== "object" || entry === null) {
+      return Effect.fail(settingError(`compatible[${i}]`, "expected { name, baseUrl, apiKey? }"))
+    }
+    const { apiKey, baseUrl, name } = entry as Record<string, unknown>
+    if (nonEmptyString(name) === undefined || nonEmptyString(baseUrl) === undefined) {
+      return Effect.fail(settingError(`compatible[${i}]`, "needs a non-empty \"name\" and \"baseUrl\""))
+    }
+    if (apiKey !== undefined && typeof apiKey !== "string") {
+      return Effect.fail(settingError(`compatible[${i}].apiKey`, "expected a string"))
+    }
+    out.push({
+      name: name as string,
+      baseUrl: baseUrl as string,
+      ...(typeof apiKey === "string" ? { apiKey } : {})
+    })
+  }
+  return Effect.succeed(out)
+}
+
+const pluginLayer = (
+  settings: Readonly<Record<string, unknown>> = {}
+): Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const openaiOff = settings.openai === false || settings.apiKey === false
+    const apiKeySetting = settings.apiKey === false ? undefined : yield* optionalString(settings, "apiKey")
+    const baseUrlSetting = yield* optionalString(settings, "baseUrl")
+    const organization = yield* optionalString(settings, "organization")
+    const project = yield* optionalString(settings, "project")
+    const ollamaBaseUrl = yield* optionalString(settings, "ollamaBaseUrl")
+    const extra = yield* parseCompatible(settings.compatible)
+    const env = yield* Config.all({
+      apiKey: optional(Config.redacted("OPENAI_API_KEY")),
+      baseUrl: optional(Config.string("OPENAI_BASE_URL")),
+      organization: optional(Config.string("OPENAI_ORG_ID")),
+      project: optional(Config.string("OPENAI_PROJECT_ID")),
+      ollama: optional(Config.string("OLLAMA_BASE_URL"))
+    })
+    const names = new Set(extra.map((c) => c.name))
+    const layers: Array<Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>> = []
+    if (!openaiOff && !names.has("openai")) {
+      const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : redactedKey(env.apiKey)
+      const baseUrl = baseUrlSetting ?? nonEmptyString(env.baseUrl)
+      if (apiKey !== undefined || baseUrl !== undefined) {
+        layers.push(layer({
+          apiKey,
+          baseUrl,
+          organization: organization ?? nonEmptyString(env.organization),
+          project: project ?? nonEmptyString(env.project)
+        }))
+      }
+    }
+    if (settings.ollama !== false && !names.has("ollama")) {
+      layers.push(compatible({
+        name: "ollama",
+        baseUrl: ollamaApiUrl(ollamaBaseUrl ?? nonEmptyString(env.ollama) ?? defaultOllamaBaseUrl)
+      }))
+    }
+    for (const options of extra) layers.push(compatible(options))
+    return layers.length === 0 ? Layer.empty : Layer.mergeAll(...(layers as [typeof layers[number]]))
+  }))
+
+/**
+ * The plugin `LlmClient.layerFromEnv` loads from this package: registers `openai` when
+ * `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set (or settings give `apiKey` / `baseUrl`),
+ * `ollama` always (unless `ollama: false`), and every `compatible` server of the settings.
+ *
+ * @since 0.1.0
+ * @category plugin
+ */
+export const plugin: LlmClient.Plugin = {
+  name: "openai",
+  layer: pluginLayer
+}

@@ -1,0 +1,177 @@
+/**
+ * A mock LLM provider: a real HTTP server on a loopback port that speaks the OpenAI Chat
+ * Completions wire format (JSON and SSE), answers deterministically, and injects faults
+ * on request — for wire tests of provider packages, examples, the CLI and benchmarks.
+ *
+ * Routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, and the
+ * controls `GET /__mock/requests`, `POST /__mock/reset`, `POST /__mock/script`.
+ *
+ * Each chat request is answered, in order of precedence, by the next scripted response
+ * (`POST /__mock/script` or `handle.script`), else a tool call (when tools are offered,
+ * `tool_choice` is not `"none"` and the last message is from the user; arguments are
+ * synthesized from the tool's JSON schema), else a text mentioning the tool result (when
+ * the last message is a tool result), else `Mock reply to: <last user text>`.
+ *
+ * Controls per request — in the model (`mock?chunks=5&fault=429&times=2&delayMs=10`) or in
+ * `x-mock-*` headers (which win): `chunks`, `fault`, `times`, `delayMs`, `chunkDelayMs`,
+ * `retryAfterMs`, `hugeBytes`. See `docs/testing.md` for every fault.
+ *
+ * **Gotchas**
+ * - Only loopback addresses are bound unless `allowRemote: true`.
+ * - `close()` destroys open sockets, so stalled responses never keep it waiting.
+ * - API requests are recorded (the latest `maxRecorded`, default 10 000) unless
+ *   `record: false` (`--no-record` for the bin), which benchmarks may prefer.
+ *
+ * @example
+ * ```ts
+ * import { MockServer } from "@llm-fiber/testing"
+ *
+ * const server = await MockServer.start()
+ * const res = await fetch(`${server.openaiBaseUrl}/chat/completions`, {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ model: "gpt-4o-mini?chunks=3", messages: [{ role: "user", content: "hi" }] })
+ * })
+ * console.log((await res.json()).choices[0].message.content) // "tok1 tok2 tok3 "
+ * await server.close()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Controls from "./internal/mock/controls.js"
+import * as Server from "./internal/mock/server.js"
+
+/**
+ * A fault the server can inject:
+ *
+ * - `429`: status 429, an OpenAI rate-limit body, `retry-after` (whole seconds, rounded up)
+ *   and `retry-after-ms` headers (default 10 ms; `retryAfterMs=` / `x-mock-retry-after`)
+ * - `500`, `503`: server errors (`503` carries retry headers only when `retryAfterMs` is set)
+ * - `401`: an invalid-API-key body
+ * - `400-context`: a `context_length_exceeded` body
+ * - `reset-before-headers`: the socket is reset once the request has been read
+ * - `reset-mid-stream`: headers and about half of the content chunks (half of the JSON
+ *   body), then the connection is closed
+ * - `stall`: the request is read and never answered
+ * - `stall-mid-stream`: headers and about half of the content, then silence forever
+ * - `malformed-json`: a data frame whose JSON is cut off (JSON: a 200 body cut in half)
+ * - `malformed-sse`: a line that is no SSE field, then a data line whose event is never
+ *   terminated by a blank line, then the body ends without `[DONE]`
+ *   (JSON: the same garbage as `text/event-stream`)
+ * - `no-done`: the content, then the body ends without a finish reason, usage or `[DONE]`
+ *   (JSON: `finish_reason: null`)
+ * - `wrong-content-type`: 200 `text/html`
+ * - `huge-body`: one content delta (JSON: the message content) of `hugeBytes` bytes,
+ *   default 50 MiB, written as fast as the client reads
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Fault = Controls.Fault
+
+/**
+ * Every fault name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const faults: ReadonlyArray<Fault> = Controls.faults
+
+/**
+ * Options of `start` and `layer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends Server.Options {
+  /** The port; `0` (the default) picks a free one. */
+  readonly port?: number | undefined
+  /** The address to bind: `127.0.0.1` by default; non-loopback addresses need `allowRemote`. */
+  readonly host?: string | undefined
+  /** Record API requests for `requests` (default true; turn off for benchmarks). */
+  readonly record?: boolean | undefined
+  /** How many of the latest requests to keep (default 10 000). */
+  readonly maxRecorded?: number | undefined
+  /** Allow binding a non-loopback address. */
+  readonly allowRemote?: boolean | undefined
+}
+
+/**
+ * An API request as the server received it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RecordedRequest extends Server.RecordedRequest {}
+
+/**
+ * A scripted response (`POST /__mock/script` takes a JSON array of these): text and/or
+ * tool calls (`arguments` an object or a JSON string), an optional `finishReason`
+ * (`stop` | `length` | `tool_calls` | `content_filter`), `usage` (`prompt_tokens` /
+ * `completion_tokens` / `cached_tokens`, or `inputTokens` / `outputTokens`), and the
+ * per-request controls — a `fault` here replaces the request's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScriptedResponse extends Controls.ScriptItem {}
+
+/**
+ * A running server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Handle extends Server.Handle {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string
+  readonly port: number
+  /** `url + "/v1"`: what `OPENAI_BASE_URL` means. */
+  readonly openaiBaseUrl: string
+  /** The API requests received since the start or the last `reset()` (not the `/__mock/*` ones). */
+  readonly requests: ReadonlyArray<RecordedRequest>
+  /** How many connections the client closed before their response was complete. */
+  readonly closedConnections: () => number
+  /**
+   * Resolves at the next client close not yet awaited (at once when one already
+   * happened); rejects after `timeoutMs` (default 5000).
+   */
+  readonly waitForClientClose: (timeoutMs?: number) => Promise<void>
+  /** Queue scripted responses, served in order to chat requests before the default answer. */
+  readonly script: (responses: ReadonlyArray<ScriptedResponse>) => void
+  /** Clear recordings, the script queue, the `times` counters, the client-close count and id counters. */
+  readonly reset: () => void
+  /** Stop listening and destroy open connections (stalled ones included). */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Start a server. Rejects when the port is taken or the host is not loopback.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = (options?: Options): Promise<Handle> => Server.start(options)
+
+/**
+ * The running server of a `layer`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class MockServer extends Context.Tag("@llm-fiber/testing/MockServer")<MockServer, Handle>() {}
+
+/**
+ * A server for the lifetime of the layer (closed when its scope ends).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<MockServer> =>
+  Layer.scoped(
+    MockServer,
+    Effect.acquireRelease(Effect.promise(() => start(options)), (handle) => Effect.promise(() => handle.close()))
+  )
