@@ -469,6 +469,9 @@ export interface HttpFailure {
 export const requestIdFrom = (headers: Readonly<Record<string, string | undefined>>): string | undefined =>
   headers["x-request-id"] ?? headers["request-id"] ?? headers["x-goog-request-id"] ?? headers["cf-ray"]
 
+/** A non-negative number as a header writes it (no sign, exponent or hex). */
+const decimal = /^\d+(?:\.\d+)?$/
+
 /**
  * The delay a server asked for, in milliseconds: `retry-after-ms`, then `Retry-After` in
  * seconds or as an HTTP date, then Google's `RetryInfo.retryDelay` in the body.
@@ -504,9 +507,6 @@ export const retryAfterFrom = (
   }
   return undefined
 }
-
-/** A non-negative number as a header writes it (no sign, exponent or hex). */
-const decimal = /^\d+(?:\.\d+)?$/
 
 const errorObject = (body: unknown): Record<string, unknown> | undefined => {
   // Gemini's streaming endpoint wraps its error in an array: `[{ "error": { … } }]`

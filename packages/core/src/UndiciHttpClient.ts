@@ -113,7 +113,23 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
+    const body = this.source.body
+    // A Readable's own `return()` waits behind a pending `next()`, which never settles on a
+    // silent socket: interrupting a stalled stream would hang. Destroy the body instead,
+    // which settles the pending read and closes the socket.
+    const iterable: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>
+        return {
+          next: () => iterator.next(),
+          return: () => {
+            body.destroy()
+            return Promise.resolve({ done: true, value: undefined })
+          }
+        }
+      }
+    }
+    return Stream.fromAsyncIterable(iterable, (cause) => this.decodeError(cause))
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {

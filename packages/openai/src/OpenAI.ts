@@ -55,6 +55,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import { withDestroyingBodies } from "./internal/destroyingBody.js"
 import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
 import { mapEvents } from "./internal/mapEvents.js"
 import { buildChatBody } from "./internal/request.js"
@@ -177,7 +178,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
   }
   const hasStatic = Object.keys(staticHeaders).length > 0
-  let client = base
+  let client = withDestroyingBodies(base)
   if (apiKey !== undefined || hasStatic) {
     client = HttpClient.mapRequest(client, (request) => {
       const withHeaders = hasStatic ? HttpClientRequest.setHeaders(request, staticHeaders) : request
@@ -192,6 +193,15 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     includeStreamUsage: options.includeStreamUsage ?? true
   } as const
   const lenientEnd = options.lenientStreamEnd ?? false
+  // a 401 from OpenAI itself while no key is configured: say which variable to set
+  const explain = apiKey === undefined && baseUrl === defaultBaseUrl ?
+    <E extends LlmError.LlmError>(error: E): E =>
+      error._tag === "AuthenticationError" ?
+        LlmError.annotate(error, {
+          message: `${error.message}; no API key is configured: set OPENAI_API_KEY or pass apiKey`
+        }) :
+        error :
+    undefined
   const noHeaders: Record<string, string> = {}
 
   const spec = (call: Provider.Call, stream: boolean): ProviderHttp.RequestSpec => ({
@@ -267,9 +277,9 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     name,
     api: "openai-chat",
     capabilities: { ...capabilities, ...options.capabilities },
-    chat,
-    chatStream,
-    embed
+    chat: explain === undefined ? chat : (call) => Effect.mapError(chat(call), explain),
+    chatStream: explain === undefined ? chatStream : (call) => Stream.mapError(chatStream(call), explain),
+    embed: explain === undefined ? embed : (call) => Effect.mapError(embed(call), explain)
   }
 }
 

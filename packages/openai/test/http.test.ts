@@ -2,6 +2,8 @@
  * The provider over real HTTP (undici → a loopback server): error mapping, headers and
  * secrets, embeddings, configuration layers and the plugin.
  */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import {
   ChatRequest,
@@ -39,7 +41,12 @@ const okBody = {
 const okStream = [
   { id: "chatcmpl-s", model: "gpt-4o-mini", choices: [{ index: 0, delta: { role: "assistant", content: "po" } }] },
   { id: "chatcmpl-s", model: "gpt-4o-mini", choices: [{ index: 0, delta: { content: "ng" }, finish_reason: "stop" }] },
-  { id: "chatcmpl-s", model: "gpt-4o-mini", choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }
+  {
+    id: "chatcmpl-s",
+    model: "gpt-4o-mini",
+    choices: [],
+    usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }
+  }
 ].map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n"
 
 const call = (input: Partial<ChatRequest.Input> = {}, model = "gpt-4o-mini") => ({
@@ -73,9 +80,17 @@ const failWith = (reply: Reply) =>
 describe("HTTP errors", () => {
   it.effect("401 → AuthenticationError, never retryable, no key in it", () =>
     Effect.gen(function*() {
-      const error = yield* failWith(json({
-        error: { message: "Incorrect API key provided: sk-live-***6789.", type: "invalid_request_error", code: "invalid_api_key" }
-      }, 401, { "x-request-id": "req_401" }))
+      const error = yield* failWith(json(
+        {
+          error: {
+            message: "Incorrect API key provided: sk-live-***6789.",
+            type: "invalid_request_error",
+            code: "invalid_api_key"
+          }
+        },
+        401,
+        { "x-request-id": "req_401" }
+      ))
       expect(error._tag).toBe("AuthenticationError")
       expect(error.status).toBe(401)
       expect(error.requestId).toBe("req_401")
@@ -96,7 +111,8 @@ describe("HTTP errors", () => {
     Effect.gen(function*() {
       const error = yield* failWith(json({
         error: {
-          message: "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
+          message:
+            "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.",
           type: "invalid_request_error",
           param: "messages",
           code: "context_length_exceeded"
@@ -109,9 +125,13 @@ describe("HTTP errors", () => {
 
   it.effect("429 with Retry-After → RateLimitError with retryAfterMs", () =>
     Effect.gen(function*() {
-      const error = yield* failWith(json({
-        error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", code: "rate_limit_exceeded" }
-      }, 429, { "retry-after": "2" }))
+      const error = yield* failWith(json(
+        {
+          error: { message: "Rate limit reached for gpt-4o-mini", type: "requests", code: "rate_limit_exceeded" }
+        },
+        429,
+        { "retry-after": "2" }
+      ))
       expect(error._tag).toBe("RateLimitError")
       expect(error._tag === "RateLimitError" && error.retryAfterMs).toBe(2000)
       expect(error.retryable).toBe(true)
@@ -126,7 +146,11 @@ describe("HTTP errors", () => {
       const error = yield* failWith(json({ error: { message: "The server had an error", type: "server_error" } }, 500))
       expect(error._tag).toBe("ServerError")
       expect(error.retryable).toBe(true)
-      const text = yield* failWith({ status: 502, headers: { "content-type": "text/html" }, body: "<h1>Bad gateway</h1>" })
+      const text = yield* failWith({
+        status: 502,
+        headers: { "content-type": "text/html" },
+        body: "<h1>Bad gateway</h1>"
+      })
       expect(text._tag).toBe("ServerError")
       expect(text.status).toBe(502)
     }).pipe(Effect.provide(Http)))
@@ -136,12 +160,16 @@ describe("HTTP errors", () => {
       server.handle(() =>
         sse(
           `data: ${JSON.stringify({ id: "x", choices: [{ index: 0, delta: { content: "a" } }] })}\n\n` +
-            `data: ${JSON.stringify({ error: { message: "Rate limited mid-stream", type: "rate_limit", code: 429 } })}\n\n`
+            `data: ${
+              JSON.stringify({ error: { message: "Rate limited mid-stream", type: "rate_limit", code: 429 } })
+            }\n\n`
         )
       )
       const p = yield* openai()
       const events: Array<StreamEvent.StreamEvent> = []
-      const error = yield* Effect.flip(Stream.runForEach(p.chatStream(call()), (e) => Effect.sync(() => events.push(e))))
+      const error = yield* Effect.flip(
+        Stream.runForEach(p.chatStream(call()), (e) => Effect.sync(() => events.push(e)))
+      )
       expect(error._tag).toBe("RateLimitError")
       expect(events.map((e) => e._tag)).toEqual(["Start", "TextDelta"])
     }).pipe(Effect.provide(Http)))
@@ -199,6 +227,20 @@ describe("headers and secrets", () => {
         yield* p.chat(call())
         expect(server.requests[server.requests.length - 1]!.headers.authorization).toBeUndefined()
       }
+    }).pipe(Effect.provide(Http)))
+
+  it.effect("a 401 from OpenAI without a configured key says which variable to set", () =>
+    Effect.gen(function*() {
+      const p = yield* OpenAI.make({
+        transformClient: HttpClient.mapRequest((request) =>
+          request.pipe(HttpClientRequest.setUrl(request.url.replace(OpenAI.defaultBaseUrl, `${server.url}/v1`)))
+        )
+      })
+      server.handle(() => json({ error: { message: "You didn't provide an API key." } }, 401))
+      const error = yield* Effect.flip(p.chat(call()))
+      expect(error._tag).toBe("AuthenticationError")
+      expect(error.message).toContain("set OPENAI_API_KEY")
+      expect(server.requests[server.requests.length - 1]!.headers.authorization).toBeUndefined()
     }).pipe(Effect.provide(Http)))
 
   it.effect("a trailing slash on the base URL is ignored", () =>
@@ -277,7 +319,8 @@ describe("embeddings", () => {
 })
 
 describe("layers and configuration", () => {
-  const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+  const withEnv = (env: Record<string, string>) =>
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
   it.effect("layerConfig reads OPENAI_API_KEY and OPENAI_BASE_URL", () =>
     Effect.gen(function*() {
@@ -308,7 +351,10 @@ describe("layers and configuration", () => {
       expect(result.provider).toBe("corp")
       expect(server.requests[server.requests.length - 1]!.headers.authorization).toBe("Bearer sk-mine")
       const missing = yield* Effect.flip(
-        LlmClient.chat({ model: "corp:x", messages: "ping" }).pipe(Effect.provide(LlmClient.layerWith(layer)), withEnv({}))
+        LlmClient.chat({ model: "corp:x", messages: "ping" }).pipe(
+          Effect.provide(LlmClient.layerWith(layer)),
+          withEnv({})
+        )
       )
       expect(missing._tag).toBe("ConfigError")
     }))

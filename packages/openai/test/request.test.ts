@@ -1,10 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ChatRequest, Message } from "@llm-fiber/core"
 import * as Either from "effect/Either"
-import { type BuildOptions, buildChatBody } from "../src/internal/request.js"
+import { buildChatBody, type BuildOptions } from "../src/internal/request.js"
 import { describeErrors, validateChatRequest } from "./helpers/openapi.js"
 
-const openai: BuildOptions = { providerName: "openai", maxTokensField: "max_completion_tokens", includeStreamUsage: true }
+const openai: BuildOptions = {
+  providerName: "openai",
+  maxTokensField: "max_completion_tokens",
+  includeStreamUsage: true
+}
 const ollama: BuildOptions = { providerName: "ollama", maxTokensField: "max_tokens", includeStreamUsage: true }
 
 const request = (input: ChatRequest.Input) => Either.getOrThrow(ChatRequest.make(input))
@@ -214,34 +218,38 @@ describe("request body", () => {
   })
 
   it("every common parameter, and providerOptions merged last", () => {
-    const body = build({
-      model: "o4-mini",
-      messages: "x",
-      temperature: 0.2,
-      topP: 0.9,
-      stop: ["\n\n", "END"],
-      seed: 42,
-      maxTokens: 256,
-      tools: [weatherTool],
-      toolChoice: "auto",
-      responseFormat: { type: "json" },
-      idempotencyKey: "k-1",
-      metadata: { team: "search" },
-      timeout: { totalMs: 1000 },
-      providerOptions: {
-        openai: {
-          reasoning_effort: "low",
-          service_tier: "flex",
-          parallel_tool_calls: false,
-          user: "u-1",
-          logprobs: true,
-          top_logprobs: 2,
-          temperature: 1,
-          stream: true
-        },
-        anthropic: { thinking: { type: "enabled" } }
-      }
-    }, openai, false)
+    const body = build(
+      {
+        model: "o4-mini",
+        messages: "x",
+        temperature: 0.2,
+        topP: 0.9,
+        stop: ["\n\n", "END"],
+        seed: 42,
+        maxTokens: 256,
+        tools: [weatherTool],
+        toolChoice: "auto",
+        responseFormat: { type: "json" },
+        idempotencyKey: "k-1",
+        metadata: { team: "search" },
+        timeout: { totalMs: 1000 },
+        providerOptions: {
+          openai: {
+            reasoning_effort: "low",
+            service_tier: "flex",
+            parallel_tool_calls: false,
+            user: "u-1",
+            logprobs: true,
+            top_logprobs: 2,
+            temperature: 1,
+            stream: true
+          },
+          anthropic: { thinking: { type: "enabled" } }
+        }
+      },
+      openai,
+      false
+    )
     expect(body).toEqual({
       model: "o4-mini",
       messages: [{ role: "user", content: "x" }],
@@ -264,11 +272,15 @@ describe("request body", () => {
   })
 
   it("a providerOptions key set to undefined removes the field", () => {
-    const body = build({
-      model: "ollama:llama3.2",
-      messages: "x",
-      providerOptions: { ollama: { stream_options: undefined, keep_alive: "5m" } }
-    }, ollama, true)
+    const body = build(
+      {
+        model: "ollama:llama3.2",
+        messages: "x",
+        providerOptions: { ollama: { stream_options: undefined, keep_alive: "5m" } }
+      },
+      ollama,
+      true
+    )
     expect(body).toEqual({
       model: "llama3.2",
       messages: [{ role: "user", content: "x" }],
@@ -322,9 +334,15 @@ describe("strict OpenAPI validation", () => {
     rejects({ ...valid, messages: [{ role: "user", content: "y", nmae: "bob" }] }, "nmae")
     rejects({
       ...valid,
-      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://x.y/z.png", detal: "low" } }] }]
+      messages: [{
+        role: "user",
+        content: [{ type: "image_url", image_url: { url: "https://x.y/z.png", detal: "low" } }]
+      }]
     }, "detal")
-    rejects({ ...valid, tools: [{ type: "function", function: { name: "f", parameters: {}, paramters: {} } }] }, "paramters")
+    rejects(
+      { ...valid, tools: [{ type: "function", function: { name: "f", parameters: {}, paramters: {} } }] },
+      "paramters"
+    )
     rejects({
       ...valid,
       response_format: { type: "json_schema", json_schema: { name: "x", schema: {}, strictt: true } }

@@ -181,6 +181,13 @@ describe("chat completion", () => {
     expect(bad.status).toBe(400)
   })
 
+  it("a choice without finish_reason is a ProtocolError", () => {
+    const body = completion({ content: "half an ans" })
+    const error = err({ ...body, choices: [{ ...body.choices[0], finish_reason: null }] })
+    expect(error._tag).toBe("ProtocolError")
+    expect(error.message).toContain("finish_reason")
+  })
+
   it("a body without choices is a ProtocolError", () => {
     expect(err({ id: "x" })._tag).toBe("ProtocolError")
     expect(err({ id: "x", choices: [] })._tag).toBe("ProtocolError")

@@ -130,7 +130,10 @@ describe("stream mapping", () => {
     const { error, events } = run([
       chunk({ role: "assistant", content: "" }),
       chunk(
-        { content: null, tool_calls: [{ id: "gS", function: { name: "weather", arguments: "{\"location\": \"SF\"}" } }] },
+        {
+          content: null,
+          tool_calls: [{ id: "gS", function: { name: "weather", arguments: "{\"location\": \"SF\"}" } }]
+        },
         "tool_calls",
         { usage: { prompt_tokens: 124, total_tokens: 146, completion_tokens: 22 } }
       ),
@@ -295,7 +298,10 @@ describe("stream mapping", () => {
   })
 
   it("the Start model falls back to the requested one", () => {
-    const { events } = run([{ id: "x", choices: [{ index: 0, delta: { content: "a" }, finish_reason: "stop" }] }, "[DONE]"])
+    const { events } = run([
+      { id: "x", choices: [{ index: 0, delta: { content: "a" }, finish_reason: "stop" }] },
+      "[DONE]"
+    ])
     expect(events[0]).toEqual(StreamEvent.start("x", "gpt-4o-mini", "openai"))
   })
 

@@ -231,10 +231,12 @@ export const mapChatCompletion = (
     }
   }
   const rawFinish = nonEmpty(choice.finish_reason)
+  if (rawFinish === undefined) {
+    // as for streams: a completion that does not say why it stopped did not finish
+    return Either.left(protocolError(context, "the response has no finish_reason (the generation did not finish)"))
+  }
   const refusal = nonEmpty(message.refusal)
-  let finishReason = mapFinishReason(rawFinish)
-  if (refusal !== undefined) finishReason = "content_filter"
-  else if (rawFinish === undefined && toolCalls.length > 0) finishReason = "tool_calls"
+  const finishReason = refusal !== undefined ? "content_filter" : mapFinishReason(rawFinish)
   const rawUsage = usageOf(json)
   const reasoning = reasoningParts.length === 0 ? undefined : reasoningParts.join("")
   const reasoningPart: Array<Message.ReasoningPart> | undefined = reasoning === undefined ?

@@ -13,8 +13,8 @@
  *   properties evaluated by every member. `CreateChatCompletionRequest` is such an
  *   `allOf` (`CreateModelResponseProperties` → `ModelResponseProperties` + its own).
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js"
 import * as AjvFormats from "ajv-formats"
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js"
 import * as fs from "node:fs"
 import { specPath } from "./shared.js"
 

@@ -3,9 +3,9 @@
  * with whatever the current handler says (JSON, an SSE body written in uneven pieces,
  * an error status, or a connection reset).
  */
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Effect from "effect/Effect"
+import * as http from "node:http"
+import type { AddressInfo, Socket } from "node:net"
 
 export interface Recorded {
   readonly method: string
@@ -51,7 +51,7 @@ export const startServer = (): Promise<TestServer> =>
   new Promise((resolve) => {
     let handler: Handler = () => ({ status: 500, body: "no handler" })
     const requests: Array<Recorded> = []
-    const sockets = new Set<import("node:net").Socket>()
+    const sockets = new Set<Socket>()
     const server = http.createServer((req, res) => {
       const chunks: Array<Buffer> = []
       req.on("data", (c: Buffer) => chunks.push(c))
