@@ -22,12 +22,24 @@ const adapters = {
     const headers = { "content-type": "application/json", authorization: "Bearer sk-bench" }
     return {
       async chat(model) {
-        const res = await agent.request({ origin: url.origin, path: url.pathname, method: "POST", headers, body: body(model, false) })
+        const res = await agent.request({
+          origin: url.origin,
+          path: url.pathname,
+          method: "POST",
+          headers,
+          body: body(model, false)
+        })
         const json = await res.body.json()
         return json.choices[0].message.content.length
       },
       async stream(model) {
-        const res = await agent.request({ origin: url.origin, path: url.pathname, method: "POST", headers, body: body(model, true) })
+        const res = await agent.request({
+          origin: url.origin,
+          path: url.pathname,
+          method: "POST",
+          headers,
+          body: body(model, true)
+        })
         const decoder = new TextDecoder()
         let buffer = ""
         let deltas = 0
@@ -88,11 +100,19 @@ async function fiberEffect(transport) {
   const client = await runtime.runPromise(LlmClient.LlmClient)
   return {
     chat: (model) =>
-      runtime.runPromise(Effect.map(client.chat({ model: "openai:" + model, messages: "Hello there, how are you?" }), (r) => r.text.length)),
+      runtime.runPromise(
+        Effect.map(
+          client.chat({ model: "openai:" + model, messages: "Hello there, how are you?" }),
+          (r) => r.text.length
+        )
+      ),
     stream: (model) =>
       runtime.runPromise(
-        Stream.runFold(client.chatStream({ model: "openai:" + model, messages: "Hello there, how are you?" }), 0, (n, e) =>
-          e._tag === "TextDelta" ? n + 1 : n)
+        Stream.runFold(
+          client.chatStream({ model: "openai:" + model, messages: "Hello there, how are you?" }),
+          0,
+          (n, e) => e._tag === "TextDelta" ? n + 1 : n
+        )
       ),
     close: () => runtime.dispose()
   }

@@ -103,7 +103,9 @@ for (const scenario of scenarios) {
   lines.push(`\n### ${scenario.name}\n`)
   lines.push(`| adapter | ${scenario.metrics.map((m) => labels[m]).join(" | ")} |`)
   lines.push(`|---|${scenario.metrics.map(() => "---").join("|")}|`)
-  const base = Object.fromEntries(scenario.metrics.map((m) => [m, median(results[scenario.name]["undici-raw"].map((r) => r[m]))]))
+  const base = Object.fromEntries(
+    scenario.metrics.map((m) => [m, median(results[scenario.name]["undici-raw"].map((r) => r[m]))])
+  )
   for (const adapter of adapters) {
     const cells = scenario.metrics.map((m) => {
       const value = median(results[scenario.name][adapter].map((r) => r[m]))
@@ -122,15 +124,23 @@ const versions = (name) => {
 const report = [
   `## Run of ${new Date().toISOString().slice(0, 10)}`,
   "",
-  `Command: \`node bench/run.mjs${quick ? " --quick" : ""}${reps !== (quick ? 1 : 5) ? ` --reps ${reps}` : ""}\` (after \`npm run build\`).`,
-  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ` +
-  `undici ${versions("undici")}, effect ${versions("effect")}. Mock server pinned to CPU 0, clients to CPU 1: ${hasTaskset ? "yes" : "no (no taskset)"}.`,
+  `Command: \`node bench/run.mjs${quick ? " --quick" : ""}${
+    reps !== (quick ? 1 : 5) ? ` --reps ${reps}` : ""
+  }\` (after \`npm run build\`).`,
+  `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${
+    Math.round(os.totalmem() / 2 ** 30)
+  } GiB, Node ${process.version}, ` +
+  `undici ${versions("undici")}, effect ${versions("effect")}. Mock server pinned to CPU 0, clients to CPU 1: ${
+    hasTaskset ? "yes" : "no (no taskset)"
+  }.`,
   `Medians of ${reps} repetition(s); ratios against raw undici (for latency and CPU lower is better, for throughput higher is better).`,
   ...lines
 ].join("\n")
 console.log(report)
 if (write && !quick) {
   const file = path.join(here, "RESULTS.md")
-  const head = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n## Run of")[0].trimEnd() : "# Benchmark results"
+  const head = fs.existsSync(file)
+    ? fs.readFileSync(file, "utf8").split("\n## Run of")[0].trimEnd()
+    : "# Benchmark results"
   fs.writeFileSync(file, `${head}\n\n${report}\n`)
 }

@@ -48,7 +48,9 @@ const program = Effect.gen(function*() {
   // 2. streaming: print text as it arrives
   yield* Console.log("2. stream →")
   const finish = yield* llm.chatStream({ model, messages: "Count from one to five.", maxTokens: 50 }).pipe(
-    Stream.tap((event) => event._tag === "TextDelta" ? Effect.sync(() => process.stdout.write(event.text)) : Effect.void),
+    Stream.tap((event) =>
+      event._tag === "TextDelta" ? Effect.sync(() => process.stdout.write(event.text)) : Effect.void
+    ),
     Stream.filter((event): event is StreamEvent.Finish => event._tag === "Finish"),
     Stream.runLast
   )
@@ -58,7 +60,9 @@ const program = Effect.gen(function*() {
   // 3. a tool call: the model asks for get_weather, we run it and send the result back
   const question = Message.user("What's the weather in Paris right now?")
   const first = yield* llm.chat({ model, messages: [question], tools: [weatherTool] })
-  yield* Console.log(`3. tool calls → ${JSON.stringify(first.toolCalls.map((c) => ({ name: c.name, args: c.arguments })))}`)
+  yield* Console.log(
+    `3. tool calls → ${JSON.stringify(first.toolCalls.map((c) => ({ name: c.name, args: c.arguments })))}`
+  )
   const answer = yield* llm.chat({
     model,
     messages: [question, first.message, ...first.toolCalls.map((c) => Message.tool(c.id, getWeather(c.arguments)))],
@@ -68,13 +72,21 @@ const program = Effect.gen(function*() {
 
   // 4. typed errors: catch by tag
   yield* llm.chat({ model: "gtp-4o-mini", messages: "hi" }).pipe(
-    Effect.catchTag("UnknownModelError", (e) => Console.log(`4. UnknownModelError → suggestions: ${e.suggestions.join(", ")}`))
+    Effect.catchTag(
+      "UnknownModelError",
+      (e) => Console.log(`4. UnknownModelError → suggestions: ${e.suggestions.join(", ")}`)
+    )
   )
   if (onMock) {
     // the mock server answers 429 for this model name; after the retries, the typed error surfaces
     yield* llm.chat({ model: "openai:mock?fault=429&retryAfterMs=50", messages: "hi", maxRetries: 1 }).pipe(
-      Effect.catchTag("RateLimitError", (e) =>
-        Console.log(`   RateLimitError → status ${e.status}, retry after ${e.retryAfterMs} ms, retryable: ${e.retryable}`))
+      Effect.catchTag(
+        "RateLimitError",
+        (e) =>
+          Console.log(
+            `   RateLimitError → status ${e.status}, retry after ${e.retryAfterMs} ms, retryable: ${e.retryable}`
+          )
+      )
     )
   }
 })

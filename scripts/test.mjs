@@ -8,7 +8,16 @@ const npx = process.platform === "win32" ? "npx.cmd" : "npx"
 await step("type-check and build (tsc -b)", npx, ["tsc", "-b", "tsconfig.json"])
 await step("type-check examples and bench", npx, ["tsc", "-p", "examples/tsconfig.json"])
 await step("lint (eslint + dprint format)", npx, ["eslint", ".", "--max-warnings", "0"])
-await step("no import cycles (madge)", npx, ["madge", "--circular", "--extensions", "ts", "packages/core/src", "packages/openai/src", "packages/testing/src", "packages/cli/src"])
+await step("no import cycles (madge)", npx, [
+  "madge",
+  "--circular",
+  "--extensions",
+  "ts",
+  "packages/core/src",
+  "packages/openai/src",
+  "packages/testing/src",
+  "packages/cli/src"
+])
 await step("tests (vitest)", npx, ["vitest", "run"])
 await step("examples against the mock server", process.execPath, ["scripts/run-examples.mjs"])
 console.log("\nAll checks passed.")

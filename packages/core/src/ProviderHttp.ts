@@ -15,6 +15,8 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -339,9 +341,27 @@ export const parseEventJson = (
   }
 }
 
+type MapStep<A> = Channel.Channel<
+  Chunk.Chunk<A>,
+  Chunk.Chunk<Sse.SseEvent>,
+  LlmError.LlmError,
+  LlmError.LlmError,
+  unknown,
+  unknown
+>
+
+const emitThen = <A>(out: Array<A>, next: MapStep<A>): MapStep<A> =>
+  out.length === 0 ? next : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(out)), next)
+
+const failWith = <A>(e: unknown): MapStep<A> =>
+  LlmError.isLlmError(e) ? Channel.fail(e) : Channel.failCause(Cause.die(e))
+
 /**
- * Map chunks of SSE events to chunks of output with a stateful, synchronous function;
- * an `LlmError` it throws fails the stream. One step per chunk (not per event).
+ * Map chunks of SSE events to chunks of output with a stateful, synchronous function —
+ * one step per network read, not per event. An `LlmError` thrown by `f` (or `onEnd`)
+ * fails the stream *after* the output produced before it in the same chunk is emitted
+ * (so the last deltas before an in-stream error still reach the caller and the error's
+ * partial output).
  *
  * @since 0.1.0
  * @category combinators
@@ -351,25 +371,26 @@ export const mapEvents = <A>(
   f: (event: Sse.SseEvent, out: Array<A>) => void,
   onEnd: (out: Array<A>) => void
 ): Stream.Stream<A, LlmError.LlmError> => {
-  const mapped = Stream.mapChunksEffect(events, (chunk) => {
-    const out: Array<A> = []
-    try {
-      for (const event of chunk) f(event, out)
-    } catch (e) {
-      if (LlmError.isLlmError(e)) return Effect.fail(e)
-      return Effect.die(e)
+  const loop: MapStep<A> = Channel.readWithCause({
+    onInput: (input: Chunk.Chunk<Sse.SseEvent>) => {
+      const out: Array<A> = []
+      try {
+        for (const event of input) f(event, out)
+      } catch (e) {
+        return emitThen(out, failWith(e))
+      }
+      return emitThen(out, loop)
+    },
+    onFailure: (cause) => Channel.failCause(cause),
+    onDone: () => {
+      const out: Array<A> = []
+      try {
+        onEnd(out)
+      } catch (e) {
+        return emitThen(out, failWith(e))
+      }
+      return emitThen(out, Channel.void)
     }
-    return Effect.succeed(Chunk.unsafeFromArray(out))
   })
-  const end = Stream.suspend(() => {
-    const out: Array<A> = []
-    try {
-      onEnd(out)
-    } catch (e) {
-      if (LlmError.isLlmError(e)) return Stream.fail(e)
-      return Stream.die(e)
-    }
-    return out.length === 0 ? Stream.empty : Stream.fromChunk(Chunk.unsafeFromArray(out))
-  })
-  return Stream.concat(mapped, end)
+  return Stream.pipeThroughChannelOrFail(events, Channel.suspend(() => loop))
 }

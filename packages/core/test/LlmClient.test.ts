@@ -20,7 +20,11 @@ type Step =
   | { readonly _tag: "text"; readonly text: string }
   | { readonly _tag: "fail"; readonly error: LlmError.LlmError }
   | { readonly _tag: "events"; readonly events: ReadonlyArray<StreamEvent.StreamEvent> }
-  | { readonly _tag: "eventsThenFail"; readonly events: ReadonlyArray<StreamEvent.StreamEvent>; readonly error: LlmError.LlmError }
+  | {
+    readonly _tag: "eventsThenFail"
+    readonly events: ReadonlyArray<StreamEvent.StreamEvent>
+    readonly error: LlmError.LlmError
+  }
   | { readonly _tag: "stall" }
   | { readonly _tag: "slowEvents"; readonly gapMs: number; readonly events: ReadonlyArray<StreamEvent.StreamEvent> }
 

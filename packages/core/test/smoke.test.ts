@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Stream } from "effect"
 import { ChatResult, LlmClient, Provider, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
+import { Effect, Layer, Stream } from "effect"
 
 const fake: Provider.Provider = {
   name: "openai",

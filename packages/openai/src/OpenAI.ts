@@ -55,9 +55,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { withDestroyingBodies } from "./internal/destroyingBody.js"
 import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
-import { mapEvents } from "./internal/mapEvents.js"
 import { buildChatBody } from "./internal/request.js"
 import { mapChatCompletion } from "./internal/response.js"
 import { ChatStreamState } from "./internal/stream.js"
@@ -178,7 +176,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
   }
   const hasStatic = Object.keys(staticHeaders).length > 0
-  let client = withDestroyingBodies(base)
+  let client = base
   if (apiKey !== undefined || hasStatic) {
     client = HttpClient.mapRequest(client, (request) => {
       const withHeaders = hasStatic ? HttpClientRequest.setHeaders(request, staticHeaders) : request
@@ -237,9 +235,11 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
           { provider: name, model: call.model, requestId: info.requestId },
           { lenientEnd, headers: info.headers }
         )
-        return mapEvents<StreamEvent.StreamEvent>(events, (event, out) =>
-          state.onEvent(event, out), (out) =>
-          state.onEnd(out))
+        return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
+          events,
+          (event, out) => state.onEvent(event, out),
+          (out) => state.onEnd(out)
+        )
       })
     )
 
