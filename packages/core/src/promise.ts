@@ -179,12 +179,13 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
 
       const next = async (): Promise<IteratorResult<StreamEventData>> => {
         for (;;) {
-          if (index < buffer.length) return { done: false, value: buffer[index++]! }
-          if (finished) return { done: true, value: undefined }
+          // an abort wins over buffered events and over the end of the stream
           if (signal?.aborted) {
             await close()
             throw signal.reason ?? new DOMException("The operation was aborted", "AbortError")
           }
+          if (index < buffer.length) return { done: false, value: buffer[index++]! }
+          if (finished) return { done: true, value: undefined }
           if (pull === undefined) {
             scope = await runtime.runPromise(Scope.make())
             const s = scope
