@@ -155,7 +155,8 @@ const shouldRetry = (
   maxRetries: number,
   attempt: number,
   error: LlmError.LlmError,
-  driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined }
+  driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined },
+  metrics: Metrics.CallMetrics
 ): Effect.Effect<boolean> => {
   if (attempt > maxRetries || !policy.isRetryable(error)) return Effect.succeed(false)
   const hinted = retryAfterOf(error)
@@ -164,7 +165,7 @@ const shouldRetry = (
     if (driver.current === undefined) driver.current = yield* Schedule.driver(retrySchedule(policy))
     const next = yield* Effect.either(driver.current.next(error))
     if (Either.isLeft(next)) return false
-    yield* Metric.increment(Metrics.retries)
+    yield* Metric.increment(metrics.retries)
     yield* Effect.annotateCurrentSpan("llm.retry", attempt)
     return true
   })
@@ -282,6 +283,7 @@ const makeWith = (c: Concerns): Service => {
   const providerChat = (info: Middleware.CallInfo): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
     const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
+    const metrics = Metrics.forCall(info.provider, info.model)
     const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
     const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
       info.implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n }).pipe(
@@ -291,7 +293,7 @@ const makeWith = (c: Concerns): Service => {
         }),
         Effect.catchAll((error) =>
           Effect.flatMap(
-            shouldRetry(c.retry, maxRetries, n, error, driver),
+            shouldRetry(c.retry, maxRetries, n, error, driver, metrics),
             (again) => again ? attempt(n + 1) : Effect.fail(error)
           )
         )
@@ -308,19 +310,19 @@ const makeWith = (c: Concerns): Service => {
   const pipelineChat = (info: Middleware.CallInfo) =>
     c.cache.chat(info, c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, providerChat(info)))))
 
-  const recordSuccess = (result: ChatResult.ChatResult, latencyMs: number) =>
+  const recordSuccess = (m: Metrics.CallMetrics, result: ChatResult.ChatResult, latencyMs: number) =>
     Effect.all([
-      Metric.update(Metrics.latency, latencyMs),
-      result.timing.ttfbMs !== undefined ? Metric.update(Metrics.ttfb, result.timing.ttfbMs) : Effect.void,
-      Metric.incrementBy(Metrics.inputTokens, result.usage.inputTokens),
-      Metric.incrementBy(Metrics.outputTokens, result.usage.outputTokens),
+      Metric.update(m.latency, latencyMs),
+      result.timing.ttfbMs !== undefined ? Metric.update(m.ttfb, result.timing.ttfbMs) : Effect.void,
+      Metric.incrementBy(m.inputTokens, result.usage.inputTokens),
+      Metric.incrementBy(m.outputTokens, result.usage.outputTokens),
       result.usage.cachedInputTokens
-        ? Metric.incrementBy(Metrics.cachedTokens, result.usage.cachedInputTokens)
+        ? Metric.incrementBy(m.cachedTokens, result.usage.cachedInputTokens)
         : Effect.void,
-      result.cost !== undefined ? Metric.incrementBy(Metrics.costUsd, result.cost.totalUsd) : Effect.void
+      result.cost !== undefined ? Metric.incrementBy(m.costUsd, result.cost.totalUsd) : Effect.void
     ], { discard: true })
 
-  const recordError = (error: LlmError.LlmError) => Metric.increment(Metric.tagged(Metrics.errors, "error", error._tag))
+  const recordError = (m: Metrics.CallMetrics, error: LlmError.LlmError) => Metric.increment(m.errors(error._tag))
 
   /** One model of the chain: resolve, run the pipeline, record metrics. */
   const chatModel = (
@@ -332,9 +334,10 @@ const makeWith = (c: Concerns): Service => {
     if (Either.isLeft(resolution)) return Effect.fail(resolution.left)
     const r = resolution.right
     const info = callInfo("chat", request, r)
+    const m = Metrics.forCall(r.provider, r.model)
     return Effect.gen(function*() {
       yield* Effect.annotateCurrentSpan({ "gen_ai.provider.name": r.provider, "gen_ai.request.model": r.model })
-      yield* Metric.increment(Metrics.requests)
+      yield* Metric.increment(m.requests)
       const exit = yield* Effect.exit(pipelineChat(info))
       const end = yield* Clock.currentTimeMillis
       if (Exit.isSuccess(exit)) {
@@ -346,17 +349,17 @@ const makeWith = (c: Concerns): Service => {
             ...(attemptTiming.ttfbMs !== undefined ? { ttfbMs: attemptTiming.ttfbMs } : {})
           }
         }, true)
-        yield* recordSuccess(result, end - start)
+        yield* recordSuccess(m, result, end - start)
         return result
       }
       const failure = Cause.failureOption(exit.cause)
       if (Option.isSome(failure)) {
         const error = LlmError.withContext(failure.value, { provider: r.provider, model: r.model })
-        yield* recordError(error)
+        yield* recordError(m, error)
         return yield* Effect.fail(error)
       }
       return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
-    }).pipe(Effect.tagMetrics({ provider: r.provider, model: r.model }))
+    })
   }
 
   /** Which failures move on to the next model of a fallback chain. */
@@ -434,6 +437,7 @@ const makeWith = (c: Concerns): Service => {
     Stream.suspend(() => {
       const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
       const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
+      const metrics = Metrics.forCall(info.provider, info.model)
       const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = {
         current: undefined
       }
@@ -446,7 +450,7 @@ const makeWith = (c: Concerns): Service => {
           emitted
             ? Stream.fail(error)
             : Stream.unwrap(Effect.map(
-              shouldRetry(c.retry, maxRetries, n, error, driver),
+              shouldRetry(c.retry, maxRetries, n, error, driver, metrics),
               (again) => again ? attempt(n + 1) : Stream.fail(error)
             )))
       return attempt(1)
@@ -468,6 +472,7 @@ const makeWith = (c: Concerns): Service => {
     if (Either.isLeft(resolution)) return Stream.fail(resolution.left)
     const r = resolution.right
     const info = callInfo("stream", request, r)
+    const m = Metrics.forCall(r.provider, r.model)
     return Stream.unwrap(Effect.map(Clock.currentTimeMillis, (start) => {
       const acc = new StreamEvent.Accumulator()
       let ttfb: number | undefined
@@ -497,17 +502,17 @@ const makeWith = (c: Concerns): Service => {
           Effect.flatMap(Clock.currentTimeMillis, (end) => {
             if (Exit.isSuccess(exit)) {
               return recordSuccess(
+                m,
                 acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) }),
                 end - start
               )
             }
             const failure = Cause.failureOption(exit.cause)
             return Option.isSome(failure) && LlmError.isLlmError(failure.value)
-              ? recordError(failure.value)
+              ? recordError(m, failure.value)
               : Effect.void
           }).pipe(
-            Effect.zipLeft(Metric.increment(Metrics.requests)),
-            Effect.tagMetrics({ provider: r.provider, model: r.model })
+            Effect.zipLeft(Metric.increment(m.requests))
           )
         )
       )

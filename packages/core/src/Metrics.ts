@@ -7,6 +7,8 @@
  */
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import * as MetricLabel from "effect/MetricLabel"
 
 /**
  * Latency buckets (ms): 50 ms to 5 min.
@@ -49,27 +51,98 @@ export const ttfbBoundaries = MetricBoundaries.fromIterable([
   60_000
 ])
 
+const keys = {
+  requests: MetricKey.counter("llm_requests_total", { description: "LLM calls started", incremental: true }),
+  errors: MetricKey.counter("llm_errors_total", { description: "LLM calls failed", incremental: true }),
+  retries: MetricKey.counter("llm_retries_total", { description: "Provider calls retried", incremental: true }),
+  latency: MetricKey.histogram("llm_latency_ms", latencyBoundaries, "End-to-end call latency (ms)"),
+  ttfb: MetricKey.histogram("llm_ttfb_ms", ttfbBoundaries, "Time to first byte / first content event (ms)"),
+  inputTokens: MetricKey.counter("llm_tokens_input_total", { description: "Input tokens", incremental: true }),
+  outputTokens: MetricKey.counter("llm_tokens_output_total", { description: "Output tokens", incremental: true }),
+  cachedTokens: MetricKey.counter("llm_tokens_cached_total", {
+    description: "Input tokens read from a prompt cache",
+    incremental: true
+  }),
+  costUsd: MetricKey.counter("llm_cost_usd_total", { description: "Cost in USD", incremental: true })
+}
+
 /** @since 0.1.0 @category metrics */
-export const requests = Metric.counter("llm_requests_total", { description: "LLM calls started", incremental: true })
+export const requests = Metric.fromMetricKey(keys.requests)
 /** @since 0.1.0 @category metrics */
-export const errors = Metric.counter("llm_errors_total", { description: "LLM calls failed", incremental: true })
+export const errors = Metric.fromMetricKey(keys.errors)
 /** @since 0.1.0 @category metrics */
-export const retries = Metric.counter("llm_retries_total", { description: "Provider calls retried", incremental: true })
+export const retries = Metric.fromMetricKey(keys.retries)
 /** @since 0.1.0 @category metrics */
-export const latency = Metric.histogram("llm_latency_ms", latencyBoundaries, "End-to-end call latency (ms)")
+export const latency = Metric.fromMetricKey(keys.latency)
 /** @since 0.1.0 @category metrics */
-export const ttfb = Metric.histogram("llm_ttfb_ms", ttfbBoundaries, "Time to first byte / first content event (ms)")
+export const ttfb = Metric.fromMetricKey(keys.ttfb)
 /** @since 0.1.0 @category metrics */
-export const inputTokens = Metric.counter("llm_tokens_input_total", { description: "Input tokens", incremental: true })
+export const inputTokens = Metric.fromMetricKey(keys.inputTokens)
 /** @since 0.1.0 @category metrics */
-export const outputTokens = Metric.counter("llm_tokens_output_total", {
-  description: "Output tokens",
-  incremental: true
-})
+export const outputTokens = Metric.fromMetricKey(keys.outputTokens)
 /** @since 0.1.0 @category metrics */
-export const cachedTokens = Metric.counter("llm_tokens_cached_total", {
-  description: "Input tokens read from a prompt cache",
-  incremental: true
-})
+export const cachedTokens = Metric.fromMetricKey(keys.cachedTokens)
 /** @since 0.1.0 @category metrics */
-export const costUsd = Metric.counter("llm_cost_usd_total", { description: "Cost in USD", incremental: true })
+export const costUsd = Metric.fromMetricKey(keys.costUsd)
+
+/**
+ * The metrics of one provider and model, tagged `provider` and `model`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CallMetrics {
+  readonly requests: Metric.Metric.Counter<number>
+  readonly retries: Metric.Metric.Counter<number>
+  readonly latency: Metric.Metric.Histogram<number>
+  readonly ttfb: Metric.Metric.Histogram<number>
+  readonly inputTokens: Metric.Metric.Counter<number>
+  readonly outputTokens: Metric.Metric.Counter<number>
+  readonly cachedTokens: Metric.Metric.Counter<number>
+  readonly costUsd: Metric.Metric.Counter<number>
+  /** `llm_errors_total` also tagged with the error's tag. */
+  readonly errors: (tag: string) => Metric.Metric.Counter<number>
+}
+
+const cache = new Map<string, CallMetrics>()
+const cacheLimit = 4096
+
+/**
+ * The metrics of a provider and model, built once and reused: a metric whose key already
+ * carries its tags costs one cached lookup per update, where `Metric.tagged` or
+ * `Effect.tagMetrics` build and hash a new key on every update.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const forCall = (provider: string, model: string): CallMetrics => {
+  const id = provider + "\u0000" + model
+  const hit = cache.get(id)
+  if (hit !== undefined) return hit
+  const labels = [MetricLabel.make("provider", provider), MetricLabel.make("model", model)]
+  const tag = <K extends MetricKey.MetricKey.Untyped>(key: K): K => MetricKey.taggedWithLabels(key, labels) as K
+  const errorsByTag = new Map<string, Metric.Metric.Counter<number>>()
+  const bundle: CallMetrics = {
+    requests: Metric.fromMetricKey(tag(keys.requests)),
+    retries: Metric.fromMetricKey(tag(keys.retries)),
+    latency: Metric.fromMetricKey(tag(keys.latency)),
+    ttfb: Metric.fromMetricKey(tag(keys.ttfb)),
+    inputTokens: Metric.fromMetricKey(tag(keys.inputTokens)),
+    outputTokens: Metric.fromMetricKey(tag(keys.outputTokens)),
+    cachedTokens: Metric.fromMetricKey(tag(keys.cachedTokens)),
+    costUsd: Metric.fromMetricKey(tag(keys.costUsd)),
+    errors: (errorTag) => {
+      let metric = errorsByTag.get(errorTag)
+      if (metric === undefined) {
+        metric = Metric.fromMetricKey(
+          MetricKey.taggedWithLabels(keys.errors, [...labels, MetricLabel.make("error", errorTag)])
+        )
+        errorsByTag.set(errorTag, metric)
+      }
+      return metric
+    }
+  }
+  if (cache.size >= cacheLimit) cache.clear()
+  cache.set(id, bundle)
+  return bundle
+}

@@ -136,8 +136,39 @@ export const fromTransportError = (
 const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string | undefined> =>
   response.headers as unknown as Record<string, string | undefined>
 
-/** Read a body as bytes, failing once it grows past `limit`. */
+const tooLarge = (spec: RequestSpec, status: number, limit: number) =>
+  new LlmError.ProtocolError({
+    provider: spec.provider,
+    model: spec.model,
+    status,
+    message: `${spec.provider}: response body larger than ${limit} bytes`
+  }, true)
+
+/**
+ * Read a body as bytes, failing once it grows past `limit`. A body with a
+ * `content-length` within the limit is read in one go (no stream machinery: this is the
+ * common case of every non-streaming call).
+ */
 const readBytes = (
+  response: HttpClientResponse.HttpClientResponse,
+  limit: number,
+  spec: RequestSpec
+): Effect.Effect<Uint8Array, LlmError.LlmError> => {
+  const declared = response.headers["content-length"]
+  if (declared !== undefined) {
+    const length = Number(declared)
+    if (length > limit) return Effect.fail(tooLarge(spec, response.status, limit))
+    if (Number.isFinite(length)) {
+      return Effect.mapBoth(response.arrayBuffer, {
+        onFailure: (e) => fromTransportError(e, spec, "response"),
+        onSuccess: (buffer) => new Uint8Array(buffer)
+      })
+    }
+  }
+  return readStreamed(response, limit, spec)
+}
+
+const readStreamed = (
   response: HttpClientResponse.HttpClientResponse,
   limit: number,
   spec: RequestSpec
@@ -152,16 +183,7 @@ const readBytes = (
           size += bytes.length
           parts.push(bytes)
         }
-        return size > limit
-          ? Effect.fail(
-            new LlmError.ProtocolError({
-              provider: spec.provider,
-              model: spec.model,
-              status: response.status,
-              message: `${spec.provider}: response body larger than ${limit} bytes`
-            }, true)
-          )
-          : Effect.void
+        return size > limit ? Effect.fail(tooLarge(spec, response.status, limit)) : Effect.void
       }),
       Effect.map(() => {
         if (parts.length === 1) return parts[0]!

@@ -3,7 +3,6 @@ import {
   ChatResult,
   LlmClient,
   LlmError,
-  Metrics,
   type Middleware,
   Provider,
   ProviderRegistry,
@@ -296,18 +295,20 @@ describe("LlmClient.chat", () => {
     return Effect.gen(function*() {
       yield* LlmClient.chat({ model: "gpt-4.1", messages: "hi" })
       yield* Effect.flip(LlmClient.chat({ model: "gpt-4.1", messages: "hi" }))
-      const requests = yield* Metric.value(
-        Metrics.requests.pipe(Metric.tagged("provider", "openai"), Metric.tagged("model", "gpt-4.1"))
+      // read the registry, whatever the order of the tags
+      const counter = (name: string, tags: Record<string, string>) =>
+        Effect.map(Metric.snapshot, (pairs) => {
+          const pair = pairs.find((p) =>
+            p.metricKey.name === name && p.metricKey.tags.length === Object.keys(tags).length &&
+            p.metricKey.tags.every((t) => tags[t.key] === t.value)
+          )
+          return pair !== undefined && "count" in pair.metricState ? pair.metricState.count : undefined
+        })
+      expect(yield* counter("llm_requests_total", { provider: "openai", model: "gpt-4.1" })).toBe(2)
+      expect(yield* counter("llm_errors_total", { provider: "openai", model: "gpt-4.1", error: "NotFoundError" })).toBe(
+        1
       )
-      expect(requests.count).toBe(2)
-      const errors = yield* Metric.value(
-        Metrics.errors.pipe(
-          Metric.tagged("error", "NotFoundError"),
-          Metric.tagged("provider", "openai"),
-          Metric.tagged("model", "gpt-4.1")
-        )
-      )
-      expect(errors.count).toBe(1)
+      expect(yield* counter("llm_tokens_input_total", { provider: "openai", model: "gpt-4.1" })).toBe(100)
     }).pipe(Effect.provide(clientWith(provider)))
   })
 
