@@ -128,3 +128,20 @@ export const noCapabilities: Capabilities = {
   reasoning: false,
   idempotency: false
 }
+
+/**
+ * Capabilities with everything on.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const allCapabilities: Capabilities = {
+  streaming: true,
+  tools: true,
+  vision: true,
+  jsonSchema: true,
+  embeddings: true,
+  promptCaching: true,
+  reasoning: true,
+  idempotency: true
+}

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { LlmError } from "@llm-fiber/core"
 import { Effect, Schema } from "effect"
-import { readFileSync } from "node:fs"
+import { readFixture } from "../../../test-support/shared.js"
 
-const fixture = (path: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../../../shared/fixtures/${path}`, import.meta.url), "utf8"))
+const fixture = (path: string): unknown => JSON.parse(readFixture(path.replace(/^vercel-ai\//, "")))
 
 const encode = Schema.encodeSync(LlmError.LlmError)
 const decode = Schema.decodeUnknownSync(LlmError.LlmError)

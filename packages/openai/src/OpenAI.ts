@@ -42,7 +42,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
-import type * as Provider from "@llm-fiber/core/Provider"
+import * as Provider from "@llm-fiber/core/Provider"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
@@ -82,16 +82,7 @@ export const defaultOllamaBaseUrl = "http://localhost:11434/v1"
  * @since 0.1.0
  * @category constants
  */
-export const capabilities: Provider.Capabilities = {
-  streaming: true,
-  tools: true,
-  vision: true,
-  jsonSchema: true,
-  embeddings: true,
-  promptCaching: true,
-  reasoning: true,
-  idempotency: true
-}
+export const capabilities: Provider.Capabilities = Provider.allCapabilities
 
 /**
  * What an OpenAI-compatible server is assumed to support (per model it varies; the

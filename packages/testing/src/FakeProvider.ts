@@ -44,7 +44,7 @@ import type * as ChatRequest from "@llm-fiber/core/ChatRequest"
 import * as ChatResult from "@llm-fiber/core/ChatResult"
 import * as LlmClient from "@llm-fiber/core/LlmClient"
 import type * as LlmError from "@llm-fiber/core/LlmError"
-import type * as Provider from "@llm-fiber/core/Provider"
+import * as Provider from "@llm-fiber/core/Provider"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import * as StreamEvent from "@llm-fiber/core/StreamEvent"
 import * as Usage from "@llm-fiber/core/Usage"
@@ -431,17 +431,6 @@ export const echo: ScriptItem = (call) => {
 // the provider
 // -----------------------------------------------------------------------------
 
-const allCapabilities: Provider.Capabilities = {
-  streaming: true,
-  tools: true,
-  vision: true,
-  jsonSchema: true,
-  embeddings: true,
-  promptCaching: true,
-  reasoning: true,
-  idempotency: true
-}
-
 const valueChars = (u: unknown): number =>
   typeof u === "string" ? u.length : u === undefined ? 0 : (JSON.stringify(u) ?? "").length
 
@@ -649,7 +638,7 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
     const provider: Provider.Provider = {
       name,
       api: options.api ?? "fake",
-      capabilities: { ...allCapabilities, ...options.capabilities },
+      capabilities: { ...Provider.allCapabilities, ...options.capabilities },
       chat,
       chatStream,
       embed

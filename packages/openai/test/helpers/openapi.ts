@@ -16,7 +16,7 @@
 import * as AjvFormats from "ajv-formats"
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js"
 import * as fs from "node:fs"
-import { specPath } from "./shared.js"
+import { specPath } from "../../../../test-support/shared.js"
 
 type Json = any
 

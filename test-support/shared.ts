@@ -8,8 +8,8 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-/** packages/openai/test/helpers → the repository root */
-const repo = path.resolve(here, "..", "..", "..", "..")
+/** test-support → the repository root */
+const repo = path.resolve(here, "..")
 
 const candidates = (): Array<string> => {
   const out: Array<string> = []
