@@ -1,6 +1,9 @@
 // `npm test`: the whole suite, as CI runs it — type-check (which also builds dist/), lint,
 // import-cycle check, unit + wire tests, and every example against the mock server.
 // Services later tests need (Redis) are started here and stopped after.
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { step } from "./lib.mjs"
 
 const npx = process.platform === "win32" ? "npx.cmd" : "npx"
@@ -18,6 +21,10 @@ await step("no import cycles (madge)", npx, [
   "packages/testing/src",
   "packages/cli/src"
 ])
-await step("tests (vitest)", npx, ["vitest", "run"])
+const report = path.join(os.tmpdir(), `llm-fiber-vitest-${process.pid}.json`)
+await step("tests (vitest)", npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`])
+const counts = JSON.parse(fs.readFileSync(report, "utf8"))
+fs.rmSync(report, { force: true })
 await step("examples against the mock server", process.execPath, ["scripts/run-examples.mjs"])
 console.log("\nAll checks passed.")
+console.log(`Tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed, ${counts.numPendingTests} skipped`)
