@@ -5,13 +5,21 @@ import { Effect, Layer, ManagedRuntime, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 
 const result = new ChatResult.ChatResult({
-  id: "x", model: "gpt-4o-mini", provider: "openai", text: "hello",
-  message: ChatResult.assistantMessage("hello", []), toolCalls: [], finishReason: "stop",
-  usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 }, timing: { latencyMs: 0, ttfbMs: 0 }
+  id: "x",
+  model: "gpt-4o-mini",
+  provider: "openai",
+  text: "hello",
+  message: ChatResult.assistantMessage("hello", []),
+  toolCalls: [],
+  finishReason: "stop",
+  usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
+  timing: { latencyMs: 0, ttfbMs: 0 }
 })
 const events = StreamEvent.fromResult(result)
 const provider = {
-  name: "openai", api: "test", capabilities: Provider.noCapabilities,
+  name: "openai",
+  api: "test",
+  capabilities: Provider.noCapabilities,
   chat: () => Effect.succeed(result),
   chatStream: () => Stream.fromIterable(events)
 }
@@ -29,10 +37,18 @@ const measure = async (label, n, f) => {
   for (let i = 0; i < n; i++) await f()
   const wall = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
-  console.log(`${label.padEnd(44)} ${((cpu.user + cpu.system) / n).toFixed(1).padStart(7)} µs CPU/call  ${(wall * 1000 / n).toFixed(1).padStart(7)} µs wall/call`)
+  console.log(
+    `${label.padEnd(44)} ${((cpu.user + cpu.system) / n).toFixed(1).padStart(7)} µs CPU/call  ${
+      (wall * 1000 / n).toFixed(1).padStart(7)
+    } µs wall/call`
+  )
 }
 const n = Number(process.argv[2] ?? 20000)
 await measure("runPromise(Effect.void) (floor)", n, () => runtime.runPromise(Effect.void))
 await measure("runPromise(chat)", n, () => runtime.runPromise(client.chat(request)))
-await measure("runPromise(accumulate(chatStream))", n, () => runtime.runPromise(StreamEvent.accumulate(client.chatStream(request))))
+await measure(
+  "runPromise(accumulate(chatStream))",
+  n,
+  () => runtime.runPromise(StreamEvent.accumulate(client.chatStream(request)))
+)
 await runtime.dispose()

@@ -22,9 +22,17 @@ await step("no import cycles (madge)", npx, [
   "packages/cli/src"
 ])
 const report = path.join(os.tmpdir(), `llm-fiber-vitest-${process.pid}.json`)
-await step("tests (vitest)", npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`])
+await step("tests (vitest)", npx, [
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`
+])
 const counts = JSON.parse(fs.readFileSync(report, "utf8"))
 fs.rmSync(report, { force: true })
 await step("examples against the mock server", process.execPath, ["scripts/run-examples.mjs"])
 console.log("\nAll checks passed.")
-console.log(`Tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed, ${counts.numPendingTests} skipped`)
+console.log(
+  `Tests: ${counts.numPassedTests} passed, ${counts.numFailedTests} failed, ${counts.numPendingTests} skipped`
+)
