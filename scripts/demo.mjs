@@ -10,9 +10,14 @@ if (real) {
 } else {
   server = await startMockServer()
   env.OPENAI_BASE_URL = server.openaiBaseUrl
+  if (!process.env.ANTHROPIC_API_KEY) env.ANTHROPIC_BASE_URL = server.url
+  if (!process.env.GEMINI_API_KEY && !process.env.GOOGLE_API_KEY) env.GEMINI_BASE_URL = server.url
+  if (!process.env.OLLAMA_BASE_URL) env.OLLAMA_BASE_URL = server.openaiBaseUrl
   env.LLM_FIBER_DEMO_MOCK = "1"
   console.log(`No OPENAI_API_KEY: using the bundled mock provider server at ${server.url}`)
 }
-const code = await run(process.execPath, ["--import", "tsx", "examples/quickstart.ts"], { cwd: root, env })
+// `npm run demo -- providers` runs examples/providers.ts instead
+const example = process.argv[2] ?? "quickstart"
+const code = await run(process.execPath, ["--import", "tsx", `examples/${example}.ts`], { cwd: root, env })
 await server?.close()
 process.exit(code)

@@ -8,6 +8,11 @@ const env = {
   ...process.env,
   OPENAI_BASE_URL: server.openaiBaseUrl,
   OPENAI_API_KEY: "sk-mock-key",
+  ANTHROPIC_BASE_URL: server.url,
+  ANTHROPIC_API_KEY: "sk-ant-mock-key",
+  GEMINI_BASE_URL: server.url,
+  GEMINI_API_KEY: "mock-gemini-key",
+  OLLAMA_BASE_URL: server.openaiBaseUrl,
   LLM_FIBER_DEMO_MOCK: "1"
 }
 const examples = fs.readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".ts")).sort()

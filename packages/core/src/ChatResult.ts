@@ -109,7 +109,17 @@ export class ChatResult extends Schema.Class<ChatResult>("@llm-fiber/ChatResult"
   /** The provider's request id (for support tickets). */
   requestId: Schema.optional(Schema.String),
   providerMetadata: Schema.optional(ProviderMetadata)
-}) {}
+}) {
+  /**
+   * Whether part of the prompt was read from the provider's prompt cache
+   * (`usage.cachedInputTokens > 0`), for every provider alike.
+   *
+   * @since 0.1.0
+   */
+  get promptCacheHit(): boolean {
+    return (this.usage.cachedInputTokens ?? 0) > 0
+  }
+}
 
 /**
  * Build the assistant message of a result from its text, reasoning and tool calls.

@@ -45,3 +45,28 @@ describe("smoke", () => {
       expect(s.cost?.totalUsd).toBeCloseTo(r.cost!.totalUsd)
     }).pipe(Effect.provide(Live)))
 })
+
+describe("ChatResult.promptCacheHit", () => {
+  const make = (cachedInputTokens?: number) =>
+    new ChatResult.ChatResult({
+      id: "x",
+      model: "m",
+      provider: "p",
+      text: "",
+      message: ChatResult.assistantMessage("", []),
+      toolCalls: [],
+      finishReason: "stop",
+      usage: {
+        inputTokens: 10,
+        outputTokens: 1,
+        totalTokens: 11,
+        ...(cachedInputTokens !== undefined ? { cachedInputTokens } : {})
+      },
+      timing: { latencyMs: 0 }
+    })
+  it("is true only when some input was read from the cache", () => {
+    expect(make().promptCacheHit).toBe(false)
+    expect(make(0).promptCacheHit).toBe(false)
+    expect(make(8).promptCacheHit).toBe(true)
+  })
+})
