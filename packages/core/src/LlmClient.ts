@@ -281,7 +281,7 @@ const makeWith = (c: Concerns): Service => {
 
   /** The provider call, timed out and retried, with its cost. */
   const providerChat = (info: Middleware.CallInfo): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
-    const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
+    const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
     const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
     const metrics = Metrics.forCall(info.provider, info.model)
     const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
@@ -435,7 +435,7 @@ const makeWith = (c: Concerns): Service => {
 
   const providerStream = (info: Middleware.CallInfo): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
     Stream.suspend(() => {
-      const timeouts = Timeouts.resolve(c.timeouts, info.request.timeout)
+      const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
       const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
       const metrics = Metrics.forCall(info.provider, info.model)
       const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = {
@@ -562,7 +562,7 @@ const makeWith = (c: Concerns): Service => {
         model: r.model,
         input,
         dimensions: request.dimensions,
-        timeouts: c.timeouts
+        timeouts: Timeouts.resolve(c.timeouts, r.implementation.timeouts)
       })
     }).pipe(Effect.withSpan("llm.embed", { kind: "client", captureStackTrace: false }))
 

@@ -110,6 +110,11 @@ export interface Provider {
   readonly chat: (call: Call) => Effect.Effect<ChatResult.ChatResult, LlmError.LlmError>
   readonly chatStream: (call: Call) => Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>
   readonly embed?: ((call: EmbedCall) => Effect.Effect<EmbedResult, LlmError.LlmError>) | undefined
+  /**
+   * This provider's own deadlines (e.g. `Timeouts.localModels` for a model on a CPU). They
+   * override the client's `Timeouts`; a request's `timeout` overrides both.
+   */
+  readonly timeouts?: Partial<ResolvedTimeouts> | undefined
 }
 
 /**

@@ -74,7 +74,7 @@ export const layer = (timeouts: Partial<Provider.ResolvedTimeouts>): Layer.Layer
  */
 export const resolve = (
   base: Provider.ResolvedTimeouts,
-  overrides: ChatRequest.TimeoutOverrides | undefined
+  overrides: ChatRequest.TimeoutOverrides | Partial<Provider.ResolvedTimeouts> | undefined
 ): Provider.ResolvedTimeouts =>
   overrides === undefined ? base : {
     connectMs: overrides.connectMs ?? base.connectMs,
@@ -82,3 +82,15 @@ export const resolve = (
     idleMs: overrides.idleMs ?? base.idleMs,
     totalMs: overrides.totalMs ?? base.totalMs
   }
+
+/**
+ * The deadlines of one call: the client's, then the provider's own, then the request's.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const forCall = (
+  client: Provider.ResolvedTimeouts,
+  provider: Provider.Provider,
+  request: ChatRequest.TimeoutOverrides | undefined
+): Provider.ResolvedTimeouts => resolve(resolve(client, provider.timeouts), request)

@@ -437,6 +437,31 @@ describe("LlmClient.chatStream", () => {
     }).pipe(Effect.provide(Layer.provide(clientWith(provider), Timeouts.layer({ firstByteMs: 300 }))))
   })
 
+  it.effect("a provider's own timeouts override the client's; the request's override both", () => {
+    const slow = {
+      ...scripted("ollama", [{ _tag: "stall" }, { _tag: "stall" }]).provider,
+      timeouts: { firstByteMs: 5_000 }
+    }
+    return Effect.gen(function*() {
+      const byProvider = yield* Effect.fork(
+        Effect.flip(Stream.runDrain(LlmClient.chatStream({ model: "ollama:m", messages: "hi", maxRetries: 0 })))
+      )
+      yield* TestClock.adjust(Duration.millis(300))
+      // the client-wide 300 ms does not apply to this provider
+      expect(yield* Fiber.poll(byProvider)).toEqual(Option.none())
+      yield* TestClock.adjust(Duration.millis(4_700))
+      const e1 = yield* Fiber.join(byProvider)
+      expect(e1._tag === "TimeoutError" && e1.timeoutMs).toBe(5_000)
+
+      const byRequest = yield* Effect.fork(Effect.flip(Stream.runDrain(
+        LlmClient.chatStream({ model: "ollama:m", messages: "hi", maxRetries: 0, timeout: { firstByteMs: 100 } })
+      )))
+      yield* TestClock.adjust(Duration.millis(100))
+      const e2 = yield* Fiber.join(byRequest)
+      expect(e2._tag === "TimeoutError" && e2.timeoutMs).toBe(100)
+    }).pipe(Effect.provide(Layer.provide(clientWith(slow), Timeouts.layer({ firstByteMs: 300 }))))
+  })
+
   it.effect("interrupting a stream interrupts the provider stream", () => {
     let finalized = false
     const provider: Provider.Provider = {
