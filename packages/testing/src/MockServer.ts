@@ -1,10 +1,15 @@
 /**
  * A mock LLM provider: a real HTTP server on a loopback port that speaks the OpenAI Chat
- * Completions wire format (JSON and SSE), answers deterministically, and injects faults
- * on request — for wire tests of provider packages, examples, the CLI and benchmarks.
+ * Completions, Anthropic Messages and Gemini wire formats (JSON and SSE), answers
+ * deterministically, and injects faults on request — for wire tests of provider packages,
+ * examples, the CLI and benchmarks.
  *
- * Routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`, and the
- * controls `GET /__mock/requests`, `POST /__mock/reset`, `POST /__mock/script`.
+ * Routes: OpenAI `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`;
+ * Anthropic `POST /v1/messages`; Gemini `POST /{v1beta|v1}/models/{model}:generateContent`,
+ * `:streamGenerateContent?alt=sse`, `:embedContent`, `:batchEmbedContents` (the model
+ * URL-encoded in the path, controls included); and the controls `GET /__mock/requests`,
+ * `POST /__mock/reset`, `POST /__mock/script`. No API key is checked; request headers are
+ * recorded.
  *
  * Each chat request is answered, in order of precedence, by the next scripted response
  * (`POST /__mock/script` or `handle.script`), else a tool call (when tools are offered,
@@ -12,7 +17,8 @@
  * synthesized from the tool's JSON schema), else a text mentioning the tool result (when
  * the last message is a tool result), else `Mock reply to: <last user text>`.
  *
- * Controls per request — in the model (`mock?chunks=5&fault=429&times=2&delayMs=10`) or in
+ * Controls per request — in the model (`mock?chunks=5&fault=429&times=2&delayMs=10`; for
+ * Gemini the model in the path, `mock%3Fchunks%3D5`) or in
  * `x-mock-*` headers (which win): `chunks`, `fault`, `times`, `delayMs`, `chunkDelayMs`,
  * `retryAfterMs`, `hugeBytes`. See `docs/testing.md` for every fault.
  *
@@ -47,11 +53,16 @@ import * as Server from "./internal/mock/server.js"
 /**
  * A fault the server can inject:
  *
- * - `429`: status 429, an OpenAI rate-limit body, `retry-after` (whole seconds, rounded up)
- *   and `retry-after-ms` headers (default 10 ms; `retryAfterMs=` / `x-mock-retry-after`)
- * - `500`, `503`: server errors (`503` carries retry headers only when `retryAfterMs` is set)
- * - `401`: an invalid-API-key body
- * - `400-context`: a `context_length_exceeded` body
+ * Every error body is in the shape of the request's wire format (OpenAI `{ error }`,
+ * Anthropic `{ type: "error", error }`, Google `{ error: { code, message, status } }`).
+ *
+ * - `429`: status 429, a rate-limit body; OpenAI and Anthropic: `retry-after` (whole
+ *   seconds, rounded up) and `retry-after-ms` headers; Gemini: a `RetryInfo` detail
+ *   (`retryDelay: "0.01s"`) in the body (default 10 ms; `retryAfterMs=` / `x-mock-retry-after`)
+ * - `500`, `503`, `529`: server errors (`503`/`529` carry retry hints only when
+ *   `retryAfterMs` is set; `529` is Anthropic's `overloaded_error`)
+ * - `401`, `403`: an invalid-API-key / permission body
+ * - `400-context`: a context-length body
  * - `reset-before-headers`: the socket is reset once the request has been read
  * - `reset-mid-stream`: headers and about half of the content chunks (half of the JSON
  *   body), then the connection is closed
@@ -59,10 +70,14 @@ import * as Server from "./internal/mock/server.js"
  * - `stall-mid-stream`: headers and about half of the content, then silence forever
  * - `malformed-json`: a data frame whose JSON is cut off (JSON: a 200 body cut in half)
  * - `malformed-sse`: a line that is no SSE field, then a data line whose event is never
- *   terminated by a blank line, then the body ends without `[DONE]`
+ *   terminated by a blank line, then the body ends without its terminator
  *   (JSON: the same garbage as `text/event-stream`)
- * - `no-done`: the content, then the body ends without a finish reason, usage or `[DONE]`
- *   (JSON: `finish_reason: null`)
+ * - `no-done`: the content, then the body ends without a finish reason, usage or terminator
+ *   (`[DONE]`; Anthropic: no `message_delta`/`message_stop`; Gemini: no `finishReason`)
+ *   (JSON: `finish_reason: null` / `stop_reason: null` / no `finishReason`)
+ * - `error-event`: about half of the content, then an in-stream error (Anthropic
+ *   `event: error` with `overloaded_error`; OpenAI and Gemini a `data: {"error":…}` frame),
+ *   then the body ends (JSON: that error object as a 200 body)
  * - `wrong-content-type`: 200 `text/html`
  * - `huge-body`: one content delta (JSON: the message content) of `hugeBytes` bytes,
  *   default 50 MiB, written as fast as the client reads
@@ -131,6 +146,10 @@ export interface Handle extends Server.Handle {
   readonly port: number
   /** `url + "/v1"`: what `OPENAI_BASE_URL` means. */
   readonly openaiBaseUrl: string
+  /** `url`: what `ANTHROPIC_BASE_URL` means (requests go to `{base}/v1/messages`). */
+  readonly anthropicBaseUrl: string
+  /** `url`: what `GEMINI_BASE_URL` means (requests go to `{base}/{version}/models/…`). */
+  readonly geminiBaseUrl: string
   /** The API requests received since the start or the last `reset()` (not the `/__mock/*` ones). */
   readonly requests: ReadonlyArray<RecordedRequest>
   /** How many connections the client closed before their response was complete. */

@@ -8,7 +8,9 @@ export const faults = [
   "429",
   "500",
   "503",
+  "529",
   "401",
+  "403",
   "400-context",
   "reset-before-headers",
   "reset-mid-stream",
@@ -18,7 +20,8 @@ export const faults = [
   "malformed-sse",
   "no-done",
   "wrong-content-type",
-  "huge-body"
+  "huge-body",
+  "error-event"
 ] as const
 
 export type Fault = typeof faults[number]

@@ -3,7 +3,8 @@
  * embeddings and model-list bodies of the OpenAI API.
  */
 import { embedding, estimateTokens } from "../vectors.js"
-import type { ChatFormat, ErrorKind, ErrorResponse, ResponseContext, SseFrames } from "./format.js"
+import type { ChatFormat, ErrorKind, ErrorOptions, ErrorResponse, ResponseContext, SseFrames } from "./format.js"
+import { retryHeaders } from "./format.js"
 import type { Intent, Plan } from "./plan.js"
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -173,7 +174,8 @@ const brokenFrame = (context: ResponseContext): string =>
 const errorBody = (message: string, type: string, param: string | null, code: string | null): string =>
   JSON.stringify({ error: { message, type, param, code } })
 
-const error = (kind: ErrorKind, message?: string): ErrorResponse => {
+const error = (kind: ErrorKind, options: ErrorOptions = {}): ErrorResponse => {
+  const message = options.message
   switch (kind) {
     case "429":
       return {
@@ -183,7 +185,8 @@ const error = (kind: ErrorKind, message?: string): ErrorResponse => {
           "requests",
           null,
           "rate_limit_exceeded"
-        )
+        ),
+        headers: retryHeaders(options.retryAfterMs)
       }
     case "500":
       return {
@@ -196,14 +199,16 @@ const error = (kind: ErrorKind, message?: string): ErrorResponse => {
         )
       }
     case "503":
+    case "529":
       return {
-        status: 503,
+        status: kind === "503" ? 503 : 529,
         body: errorBody(
           message ?? "The engine is currently overloaded, please try again later.",
           "server_error",
           null,
           null
-        )
+        ),
+        headers: retryHeaders(options.retryAfterMs)
       }
     case "401":
       return {
@@ -214,6 +219,16 @@ const error = (kind: ErrorKind, message?: string): ErrorResponse => {
           "invalid_request_error",
           null,
           "invalid_api_key"
+        )
+      }
+    case "403":
+      return {
+        status: 403,
+        body: errorBody(
+          message ?? "Country, region, or territory not supported",
+          "request_forbidden",
+          null,
+          "unsupported_country_region_territory"
         )
       }
     case "400-context":
@@ -234,14 +249,24 @@ const error = (kind: ErrorKind, message?: string): ErrorResponse => {
   }
 }
 
+const inStreamError = errorBody(
+  "The server had an error while processing your request. Sorry about that!",
+  "server_error",
+  null,
+  null
+)
+
 export const chat: ChatFormat = {
   name: "openai-chat",
   idPrefix: "chatcmpl-mock-",
   callIdPrefix: "call_mock_",
+  requestIdHeader: "x-request-id",
+  eol: "\n",
   parse,
   json,
   sse,
   brokenFrame,
+  errorEvent: { frame: `data: ${inStreamError}\n\n`, body: inStreamError },
   error
 }
 

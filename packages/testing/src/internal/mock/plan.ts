@@ -22,6 +22,11 @@ export interface Intent {
   readonly tools: ReadonlyArray<{ readonly name: string; readonly parameters: unknown }>
   readonly toolChoice: "auto" | "none" | "required" | { readonly name: string }
   readonly maxTokens: number | undefined
+  /**
+   * Gemini `:streamGenerateContent` without `alt=sse`: the streamed chunks as one JSON
+   * array (`stream` is false then).
+   */
+  readonly jsonArray?: boolean | undefined
 }
 
 /** Normalized finish reasons (a format maps them to its own names). */

@@ -3,14 +3,16 @@
  *
  * Routing is by method and path to a handler; chat routes hand a `ChatFormat` (the wire
  * format) to one shared `chat` handler that owns scripts, controls, `times` counters,
- * delays and faults. New formats (Anthropic `POST /v1/messages`, Gemini
- * `/v1beta/models/{model}:generateContent` and `:streamGenerateContent?alt=sse`) add a
- * route and a `ChatFormat`, nothing else.
+ * delays and faults: OpenAI `POST /v1/chat/completions`, Anthropic `POST /v1/messages`,
+ * Gemini `POST /{v1beta|v1}/models/{model}:generateContent` and
+ * `:streamGenerateContent?alt=sse`.
  */
 import * as Http from "node:http"
 import type * as Net from "node:net"
+import * as Anthropic from "./anthropic.js"
 import * as Controls from "./controls.js"
-import type { ChatFormat, ResponseContext, SseFrames } from "./format.js"
+import type { ChatFormat, ErrorKind, ResponseContext, SseFrames } from "./format.js"
+import * as Gemini from "./gemini.js"
 import * as OpenAI from "./openai.js"
 import * as Plan from "./plan.js"
 
@@ -36,6 +38,8 @@ export interface Handle {
   readonly url: string
   readonly port: number
   readonly openaiBaseUrl: string
+  readonly anthropicBaseUrl: string
+  readonly geminiBaseUrl: string
   readonly requests: ReadonlyArray<RecordedRequest>
   readonly closedConnections: () => number
   readonly waitForClientClose: (timeoutMs?: number) => Promise<void>
@@ -49,6 +53,8 @@ interface Exchange {
   readonly req: Http.IncomingMessage
   readonly res: Http.ServerResponse
   readonly requestId: string
+  /** The header that carries `requestId` (set by the wire format of the route). */
+  requestIdHeader: string
   /** The server ended the connection on purpose (a reset fault or `close()`). */
   serverClosed: boolean
 }
@@ -119,7 +125,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
     ex.res.writeHead(status, {
       "content-type": contentType,
       "content-length": Buffer.byteLength(body),
-      "x-request-id": ex.requestId,
+      [ex.requestIdHeader]: ex.requestId,
       ...extra
     })
     ex.res.end(body)
@@ -128,9 +134,9 @@ export const start = (options: Options = {}): Promise<Handle> => {
   const sendJson = (ex: Exchange, status: number, body: string, extra?: Http.OutgoingHttpHeaders) =>
     send(ex, status, "application/json", body, extra)
 
-  const sendError = (ex: Exchange, format: ChatFormat, kind: Parameters<ChatFormat["error"]>[0], message?: string) => {
-    const error = format.error(kind, message)
-    sendJson(ex, error.status, error.body)
+  const sendError = (ex: Exchange, format: ChatFormat, kind: ErrorKind, message?: string) => {
+    const error = format.error(kind, { message })
+    sendJson(ex, error.status, error.body, error.headers)
   }
 
   const finishWith = (ex: Exchange, data: string, finish: Finish) => {
@@ -212,22 +218,16 @@ export const start = (options: Options = {}): Promise<Handle> => {
   ): boolean => {
     switch (fault) {
       case "429":
-      case "503": {
-        const error = format.error(fault)
+      case "503":
+      case "529": {
         const retryAfterMs = controls.retryAfterMs ?? (fault === "429" ? defaultRetryAfterMs : undefined)
-        sendJson(
-          ex,
-          error.status,
-          error.body,
-          retryAfterMs === undefined ? undefined : {
-            "retry-after": String(Math.ceil(retryAfterMs / 1000)),
-            "retry-after-ms": String(retryAfterMs)
-          }
-        )
+        const error = format.error(fault, { retryAfterMs })
+        sendJson(ex, error.status, error.body, error.headers)
         return true
       }
       case "500":
       case "401":
+      case "403":
       case "400-context":
         sendError(ex, format, fault)
         return true
@@ -249,10 +249,10 @@ export const start = (options: Options = {}): Promise<Handle> => {
     }
   }
 
-  const malformedSse = (content: ReadonlyArray<string>): Array<string> => {
-    const frame = content[1] ?? content[0] ?? "data: {\"choices\":[]}\n\n"
+  const malformedSse = (content: ReadonlyArray<string>, eol: string): Array<string> => {
+    const frame = content[1] ?? content[0] ?? `data: {}${eol}${eol}`
     // a line that is no SSE field, then a data line whose event is never terminated
-    return ["this is not an SSE frame\n", frame.slice(0, -1)]
+    return [`this is not an SSE frame${eol}`, frame.slice(0, -eol.length)]
   }
 
   /** A JSON answer (chat without `stream`, embeddings), with the faults that cut or corrupt it. */
@@ -261,7 +261,8 @@ export const start = (options: Options = {}): Promise<Handle> => {
     body: string,
     fault: Controls.Fault | undefined,
     controls: Controls.Controls,
-    huge: () => [string, string]
+    huge: () => [string, string],
+    format: ChatFormat
   ) => {
     const res = ex.res
     switch (fault) {
@@ -270,7 +271,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
         res.writeHead(200, {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(body),
-          "x-request-id": ex.requestId
+          [ex.requestIdHeader]: ex.requestId
         })
         finishWith(ex, body.slice(0, Math.floor(body.length / 2)), fault === "reset-mid-stream" ? "destroy" : "stall")
         return
@@ -278,14 +279,17 @@ export const start = (options: Options = {}): Promise<Handle> => {
       case "malformed-json":
         return sendJson(ex, 200, body.slice(0, Math.floor(body.length / 2)))
       case "malformed-sse":
-        return send(ex, 200, "text/event-stream; charset=utf-8", malformedSse([]).join(""))
+        return send(ex, 200, "text/event-stream; charset=utf-8", malformedSse([], format.eol).join(""))
+      case "error-event":
+        // the error the stream would carry, as a 200 body
+        return sendJson(ex, 200, format.errorEvent.body)
       case "huge-body": {
         const [before, after] = huge()
         const bytes = controls.hugeBytes ?? defaultHugeBytes
         res.writeHead(200, {
           "content-type": "application/json",
           "content-length": Buffer.byteLength(before) + bytes + 2 + Buffer.byteLength(after),
-          "x-request-id": ex.requestId
+          [ex.requestIdHeader]: ex.requestId
         })
         return writeHuge(ex, before, bytes, after)
       }
@@ -307,7 +311,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
     ex.res.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
-      "x-request-id": ex.requestId
+      [ex.requestIdHeader]: ex.requestId
     })
     const { content, head, tail, terminator } = frames
     const delay = controls.chunkDelayMs
@@ -320,7 +324,9 @@ export const start = (options: Options = {}): Promise<Handle> => {
       case "malformed-json":
         return writeFrames(ex, [...head, ...content.slice(0, 1), format.brokenFrame(context), terminator], delay, "end")
       case "malformed-sse":
-        return writeFrames(ex, [...head, ...content.slice(0, 1), ...malformedSse(content)], delay, "end")
+        return writeFrames(ex, [...head, ...content.slice(0, 1), ...malformedSse(content, format.eol)], delay, "end")
+      case "error-event":
+        return writeFrames(ex, [...head, ...content.slice(0, cut), format.errorEvent.frame], delay, "end")
       case "no-done":
         return writeFrames(ex, [...head, ...content], delay, "end")
       case "huge-body": {
@@ -338,11 +344,12 @@ export const start = (options: Options = {}): Promise<Handle> => {
   // handlers
   // ---------------------------------------------------------------------------
 
-  const chat = (ex: Exchange, format: ChatFormat, path: string, body: unknown) => {
+  const chat = (ex: Exchange, format: ChatFormat, target: string, body: unknown) => {
+    ex.requestIdHeader = format.requestIdHeader
     if (body === invalidJson) {
       return sendError(ex, format, "bad-request", "We could not parse the JSON body of your request.")
     }
-    const intent = format.parse(body, path)
+    const intent = format.parse(body, target)
     if (typeof intent === "string") return sendError(ex, format, "bad-request", intent)
     const parsed = Controls.parse(intent.model, ex.req.headers)
     if (!parsed.ok) return sendError(ex, format, "bad-request", `llm-fiber mock: ${parsed.message}`)
@@ -358,7 +365,10 @@ export const start = (options: Options = {}): Promise<Handle> => {
       if (fault !== undefined && commonFault(ex, format, fault, controls)) return
       const nextCallId = () => format.callIdPrefix + ++callIds
       const made = Plan.make(intent, controls, scripted, nextCallId)
-      const plan = fault === "no-done" ? { ...made, finishReason: null } : made
+      // a stream cut short never says why it stopped (Gemini carries the reason on its last content chunk)
+      const plan = fault === "no-done" || (intent.stream && fault !== undefined && cutFaults.has(fault))
+        ? { ...made, finishReason: null }
+        : made
       const hugePlan = (): Plan.Plan => ({ ...plan, text: hugePlaceholder, deltas: [hugePlaceholder], toolCalls: [] })
       if (intent.stream) {
         respondSse(
@@ -371,44 +381,77 @@ export const start = (options: Options = {}): Promise<Handle> => {
           () => format.sse(hugePlan(), context, intent)
         )
       } else {
-        respondJson(ex, format.json(plan, context), fault, controls, () => splitHuge(format.json(hugePlan(), context)))
+        respondJson(
+          ex,
+          format.json(plan, context, intent),
+          fault,
+          controls,
+          () => splitHuge(format.json(hugePlan(), context, intent)),
+          format
+        )
       }
     }
     if (controls.delayMs !== undefined && controls.delayMs > 0) later(ex, controls.delayMs, answer)
     else answer()
   }
 
-  const embeddings = (ex: Exchange, body: unknown) => {
-    const format = OpenAI.chat
+  /** An embeddings request of any format: controls and faults as for chat, no scripts. */
+  const embed = (
+    ex: Exchange,
+    format: ChatFormat,
+    model: string | undefined,
+    body: unknown,
+    answerBody: () => string | { readonly error: string },
+    huge: () => [string, string]
+  ) => {
+    ex.requestIdHeader = format.requestIdHeader
     if (body === invalidJson) {
       return sendError(ex, format, "bad-request", "We could not parse the JSON body of your request.")
     }
-    const model = typeof body === "object" && body !== null && "model" in body && typeof body.model === "string"
-      ? body.model
-      : undefined
     const parsed = Controls.parse(model, ex.req.headers)
     if (!parsed.ok) return sendError(ex, format, "bad-request", `llm-fiber mock: ${parsed.message}`)
     const controls = parsed.controls
     const fault = activeFault(model ?? "", controls)
     const answer = () => {
       if (fault !== undefined && commonFault(ex, format, fault, controls)) return
-      const result = OpenAI.embeddings(body)
+      const result = answerBody()
       if (typeof result !== "string") return sendError(ex, format, "bad-request", result.error)
-      respondJson(ex, result, fault, controls, () => {
-        const text = OpenAI.embeddings({
-          ...(body as Record<string, unknown>),
-          input: hugePlaceholder,
-          dimensions: 1,
-          encoding_format: "base64"
-        }) as string
-        // the base64 vector is the one string of the body: make it the huge one
-        const at = text.indexOf("\"embedding\":\"") + 12
-        const end = text.indexOf("\"", at + 1)
-        return [text.slice(0, at), text.slice(end + 1)]
-      })
+      respondJson(ex, result, fault, controls, huge, format)
     }
     if (controls.delayMs !== undefined && controls.delayMs > 0) later(ex, controls.delayMs, answer)
     else answer()
+  }
+
+  const embeddings = (ex: Exchange, body: unknown) => {
+    const model = typeof body === "object" && body !== null && "model" in body && typeof body.model === "string"
+      ? body.model
+      : undefined
+    embed(ex, OpenAI.chat, model, body, () => OpenAI.embeddings(body), () => {
+      const text = OpenAI.embeddings({
+        ...(body as Record<string, unknown>),
+        input: hugePlaceholder,
+        dimensions: 1,
+        encoding_format: "base64"
+      }) as string
+      // the base64 vector is the one string of the body: make it the huge one
+      const at = text.indexOf("\"embedding\":\"") + 12
+      const end = text.indexOf("\"", at + 1)
+      return [text.slice(0, at), text.slice(end + 1)]
+    })
+  }
+
+  /** Gemini's routes: chat (`:generateContent`, `:streamGenerateContent`) and embeddings. */
+  const gemini = (ex: Exchange, target: string, route: Gemini.Route, body: unknown) => {
+    if (route.method === "generateContent" || route.method === "streamGenerateContent") {
+      return chat(ex, Gemini.generateContent, target, body)
+    }
+    // huge-body: the vector is numbers, so the huge string is an extra field
+    embed(ex, Gemini.generateContent, route.model, body, () => Gemini.embeddings(route.method, body), () => [
+      route.method === "embedContent"
+        ? "{\"embedding\":{\"values\":[0],\"mockPadding\":"
+        : "{\"embeddings\":[{\"values\":[0],\"mockPadding\":",
+      route.method === "embedContent" ? "}}" : "}]}"
+    ])
   }
 
   const recorded = (): ReadonlyArray<RecordedRequest> =>
@@ -451,20 +494,35 @@ export const start = (options: Options = {}): Promise<Handle> => {
     if (method === "POST") {
       switch (path) {
         case "/v1/chat/completions":
-          return chat(ex, OpenAI.chat, path, body)
+          return chat(ex, OpenAI.chat, target, body)
+        case "/v1/messages":
+          return chat(ex, Anthropic.messages, target, body)
         case "/v1/embeddings":
           return embeddings(ex, body)
-          // next: "/v1/messages" → chat(ex, Anthropic.messages, path, body); Gemini's
-          // "/v1beta/models/{model}:generateContent" and ":streamGenerateContent" by prefix
       }
+      const route = Gemini.route(target)
+      if (typeof route === "string") {
+        ex.requestIdHeader = Gemini.generateContent.requestIdHeader
+        return sendError(ex, Gemini.generateContent, "bad-request", route)
+      }
+      if (route !== undefined) return gemini(ex, target, route, body)
     } else if (method === "GET" && path === "/v1/models") {
       return sendJson(ex, 200, OpenAI.models(Math.floor(Date.now() / 1000)))
+    }
+    if (path.startsWith("/v1beta/") || (path.startsWith("/v1/models/") && path.includes(":"))) {
+      return sendError(ex, Gemini.generateContent, "not-found", `Unknown request URL: ${method} ${path}.`)
     }
     return sendError(ex, OpenAI.chat, "not-found", `Unknown request URL: ${method} ${path}.`)
   }
 
   const onRequest = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
-    const ex: Exchange = { req, res, requestId: `req_mock_${++requestIds}`, serverClosed: false }
+    const ex: Exchange = {
+      req,
+      res,
+      requestId: `req_mock_${++requestIds}`,
+      requestIdHeader: "x-request-id",
+      serverClosed: false
+    }
     res.on("close", () => {
       if (!res.writableFinished && !ex.serverClosed && !closing) onClientClose()
     })
@@ -530,6 +588,8 @@ export const start = (options: Options = {}): Promise<Handle> => {
         url,
         port,
         openaiBaseUrl: `${url}/v1`,
+        anthropicBaseUrl: url,
+        geminiBaseUrl: url,
         get requests() {
           return recorded()
         },
@@ -565,6 +625,16 @@ export const start = (options: Options = {}): Promise<Handle> => {
 }
 
 const invalidJson: unique symbol = Symbol("invalidJson")
+
+/** Faults that cut a stream before its end: its frames carry no finish reason. */
+const cutFaults: ReadonlySet<Controls.Fault> = new Set<Controls.Fault>([
+  "reset-mid-stream",
+  "stall-mid-stream",
+  "malformed-json",
+  "malformed-sse",
+  "no-done",
+  "error-event"
+])
 
 const parseBody = (raw: Buffer): unknown => {
   if (raw.length === 0) return undefined
