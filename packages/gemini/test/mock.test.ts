@@ -1,0 +1,318 @@
+/**
+ * Wire tests against the mock provider server of `@llm-fiber/testing` (Gemini format): the real provider
+ * and pipeline over undici, every injected fault mapped to its typed error, retries of
+ * `times=N` faults through `LlmClient`, and no hang anywhere.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import {
+  ChatRequest,
+  LlmClient,
+  type LlmError,
+  RetryPolicy,
+  type StreamEvent,
+  Timeouts,
+  UndiciHttpClient
+} from "@llm-fiber/core"
+import { Gemini } from "@llm-fiber/gemini"
+import { MockServer } from "@llm-fiber/testing"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { describeErrors, validateGenerateContent } from "./helpers/openapi.js"
+
+let server: MockServer.Handle
+beforeAll(async () => {
+  server = await MockServer.start()
+})
+afterAll(() => server.close())
+beforeEach(() => server.reset())
+
+const apiKey = "AIzaSyMockSECRET42_abcdefghijklmnop"
+
+/** The client over the mock server; retries are fast (tiny fixed delays). */
+const client = (options: Partial<Gemini.Options> = {}) =>
+  LlmClient.layerWith(Gemini.layer({ apiKey, baseUrl: server.geminiBaseUrl, ...options })).pipe(
+    Layer.provide(RetryPolicy.layer({ schedule: Schedule.spaced("5 millis") }))
+  )
+
+const noRetry = { maxRetries: 0 } as const
+
+const chat = (input: Omit<ChatRequest.Input, "messages"> & { readonly messages?: ChatRequest.Input["messages"] }) =>
+  LlmClient.chat({ messages: "ping", ...input })
+
+const stream = (input: Omit<ChatRequest.Input, "messages"> & { readonly messages?: ChatRequest.Input["messages"] }) =>
+  LlmClient.chatStream({ messages: "ping", ...input })
+
+const collect = <E, R>(s: Stream.Stream<StreamEvent.StreamEvent, E, R>) =>
+  Effect.map(Stream.runCollect(s), (chunk) => Array.from(chunk))
+
+const textOf = (events: ReadonlyArray<StreamEvent.StreamEvent>) =>
+  events.map((e) => (e._tag === "TextDelta" ? e.text : "")).join("")
+
+const noSecret = (error: LlmError.LlmError) => {
+  expect(JSON.stringify(error)).not.toContain(apiKey)
+  expect(String(error)).not.toContain(apiKey)
+}
+
+describe("mock server: happy paths", () => {
+  it.live("chat and stream, usage, headers, valid request bodies", () =>
+    Effect.gen(function*() {
+      const result = yield* chat({ model: "gemini:mock?chunks=5", maxTokens: 50 })
+      expect(result.text).toBe("tok1 tok2 tok3 tok4 tok5 ")
+      expect(result.finishReason).toBe("stop")
+      expect(result.provider).toBe("gemini")
+      expect(result.usage.outputTokens).toBe(5)
+      expect(result.usage.totalTokens).toBe(result.usage.inputTokens + 5)
+      const events = yield* collect(stream({ model: "gemini:mock?chunks=5" }))
+      expect(events.map((e) => e._tag)).toEqual([
+        "Start",
+        "TextDelta",
+        "TextDelta",
+        "TextDelta",
+        "TextDelta",
+        "TextDelta",
+        "Finish"
+      ])
+      expect(textOf(events)).toBe("tok1 tok2 tok3 tok4 tok5 ")
+      const finish = events[events.length - 1] as StreamEvent.Finish
+      expect(finish.finishReason).toBe("stop")
+      expect(finish.usage?.outputTokens).toBe(5)
+      const [first, second] = server.requests
+      expect(first?.headers["x-goog-api-key"]).toBe(apiKey)
+      expect(first?.headers.authorization).toBeUndefined()
+      expect(first?.path).toBe("/v1beta/models/mock%3Fchunks%3D5:generateContent")
+      expect(second?.headers.accept).toBe("text/event-stream")
+      expect(second?.path).toBe("/v1beta/models/mock%3Fchunks%3D5:streamGenerateContent?alt=sse")
+      for (const request of server.requests) expect(request.path).not.toContain(apiKey)
+      for (const request of server.requests) {
+        const errors = validateGenerateContent(request.body)
+        expect(errors, describeErrors(errors)).toEqual([])
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("maxTokens reached → finish reason length", () =>
+    Effect.gen(function*() {
+      const result = yield* chat({ model: "gemini:mock?chunks=10", maxTokens: 3 })
+      expect(result.finishReason).toBe("length")
+      expect(server.requests[0]?.body).toMatchObject({ generationConfig: { maxOutputTokens: 3 } })
+    }).pipe(Effect.provide(client())))
+
+  it.live("a tool loop: tool call, then the tool result", () =>
+    Effect.gen(function*() {
+      const tools = [{
+        name: "weather",
+        description: "weather in a city",
+        parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }
+      }]
+      const events = yield* collect(stream({ model: "gemini:mock", messages: "Weather in Oslo?", tools }))
+      const end = events.find((e): e is StreamEvent.ToolCallEnd => e._tag === "ToolCallEnd")
+      expect(end?.name).toBe("weather")
+      expect(typeof (end?.arguments as { city?: unknown }).city).toBe("string")
+      expect((events[events.length - 1] as StreamEvent.Finish).finishReason).toBe("tool_calls")
+      const first = yield* chat({ model: "gemini:mock", messages: "Weather in Oslo?", tools })
+      expect(first.toolCalls.length).toBe(1)
+      const second = yield* chat({
+        model: "gemini:mock",
+        tools,
+        messages: [["user", "Weather in Oslo?"], first.message, {
+          role: "tool",
+          toolCallId: first.toolCalls[0]!.id,
+          content: { temperature: -3 }
+        }]
+      })
+      expect(second.finishReason).toBe("stop")
+      expect(second.text.length).toBeGreaterThan(0)
+      const sent = server.requests[server.requests.length - 1]!.body as { contents: Array<Record<string, unknown>> }
+      expect(sent.contents[2]).toEqual({
+        role: "user",
+        parts: [{ functionResponse: { name: "weather", response: { temperature: -3 } } }]
+      })
+      for (const request of server.requests) {
+        const errors = validateGenerateContent(request.body)
+        expect(errors, describeErrors(errors)).toEqual([])
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("embeddings", () =>
+    Effect.gen(function*() {
+      const result = yield* LlmClient.embed({
+        model: "gemini:text-embedding-004",
+        input: ["a", "b", "c"],
+        dimensions: 16
+      })
+      expect(result.embeddings.length).toBe(3)
+      expect(result.embeddings[0]!.length).toBe(16)
+      expect(result.embeddings[0]).not.toEqual(result.embeddings[1])
+      expect(server.requests[0]?.path).toBe("/v1beta/models/text-embedding-004:batchEmbedContents")
+    }).pipe(Effect.provide(client())))
+})
+
+describe("mock server: faults → typed errors", () => {
+  const both = (model: string, timeout?: ChatRequest.TimeoutOverrides) =>
+    Effect.gen(function*() {
+      const extra = { ...noRetry, ...(timeout !== undefined ? { timeout } : {}) }
+      const chatError = yield* Effect.flip(chat({ model, ...extra }))
+      const streamError = yield* Effect.flip(Stream.runDrain(stream({ model, ...extra })))
+      noSecret(chatError)
+      noSecret(streamError)
+      return { chat: chatError, stream: streamError }
+    })
+
+  it.live("429 → RateLimitError with retryAfterMs", () =>
+    Effect.gen(function*() {
+      const { chat, stream } = yield* both("gemini:mock?fault=429&retryAfterMs=40")
+      for (const e of [chat, stream]) {
+        expect(e._tag).toBe("RateLimitError")
+        expect(e._tag === "RateLimitError" && e.retryAfterMs).toBe(40)
+        expect(e.status).toBe(429)
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("500 and 503 → ServerError; 401 → AuthenticationError; 400-context → ContextLengthError", () =>
+    Effect.gen(function*() {
+      for (
+        const [fault, tag] of [
+          ["500", "ServerError"],
+          ["503", "ServerError"],
+          ["401", "AuthenticationError"],
+          ["400-context", "ContextLengthError"]
+        ] as const
+      ) {
+        const { chat, stream } = yield* both(`gemini:mock?fault=${fault}`)
+        expect([fault, chat._tag, stream._tag]).toEqual([fault, tag, tag])
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("reset-before-headers and reset-mid-stream → NetworkError", () =>
+    Effect.gen(function*() {
+      const before = yield* both("gemini:mock?fault=reset-before-headers")
+      expect([before.chat._tag, before.stream._tag]).toEqual(["NetworkError", "NetworkError"])
+      const mid = yield* both("gemini:mock?fault=reset-mid-stream&chunks=20")
+      expect([mid.chat._tag, mid.stream._tag]).toEqual(["NetworkError", "NetworkError"])
+      // content had been streamed: the error carries it
+      expect(mid.stream.partial?.text.startsWith("tok1 ")).toBe(true)
+    }).pipe(Effect.provide(client())))
+
+  it.live("stall → TimeoutError (total for chat, first_byte for streams)", () =>
+    Effect.gen(function*() {
+      const { chat, stream } = yield* both("gemini:mock?fault=stall", { totalMs: 150, firstByteMs: 100 })
+      expect(chat._tag === "TimeoutError" && chat.phase).toBe("total")
+      expect(stream._tag === "TimeoutError" && stream.phase).toBe("first_byte")
+    }).pipe(Effect.provide(client())))
+
+  it.live("stall-mid-stream → TimeoutError (idle), the connection is closed", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Stream.runDrain(stream({
+        model: "gemini:mock?fault=stall-mid-stream&chunks=10",
+        timeout: { idleMs: 100 },
+        ...noRetry
+      })))
+      expect(error._tag === "TimeoutError" && error.phase).toBe("idle")
+      expect(error.partial?.text.startsWith("tok1 ")).toBe(true)
+      yield* Effect.promise(() => server.waitForClientClose(2000))
+      const chatError = yield* Effect.flip(chat({
+        model: "gemini:mock?fault=stall-mid-stream",
+        timeout: { totalMs: 150 },
+        ...noRetry
+      }))
+      expect(chatError._tag === "TimeoutError" && chatError.phase).toBe("total")
+    }).pipe(Effect.provide(client())))
+
+  it.live("malformed-json, malformed-sse, no-done, wrong-content-type → ProtocolError", () =>
+    Effect.gen(function*() {
+      for (const fault of ["malformed-json", "malformed-sse", "no-done", "wrong-content-type"]) {
+        const { chat, stream } = yield* both(`gemini:mock?fault=${fault}&chunks=4`)
+        expect([fault, chat._tag, stream._tag]).toEqual([fault, "ProtocolError", "ProtocolError"])
+        expect(stream.retryable).toBe(false)
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("huge-body → ProtocolError at the size limits, the connection is closed", () =>
+    Effect.gen(function*() {
+      const { chat, stream } = yield* both("gemini:mock?fault=huge-body")
+      expect(chat._tag).toBe("ProtocolError")
+      expect(chat.message).toContain("larger than")
+      expect(stream._tag).toBe("ProtocolError")
+      expect(stream.message).toContain("exceeded")
+      yield* Effect.promise(() => server.waitForClientClose(2000))
+    }).pipe(Effect.provide(client({ maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000 }))))
+})
+
+describe("mock server: retries through LlmClient", () => {
+  it.live("times=N faults are retried to success", () =>
+    Effect.gen(function*() {
+      const rateLimited = yield* chat({ model: "gemini:mock?fault=429&times=2&chunks=3" })
+      expect(rateLimited.text).toBe("tok1 tok2 tok3 ")
+      expect(server.requests.length).toBe(3)
+      expect(server.requests.map((r) => r.headers["x-goog-api-key"])).toEqual([apiKey, apiKey, apiKey])
+      for (const fault of ["500", "503", "reset-before-headers"]) {
+        server.reset()
+        const result = yield* chat({ model: `gemini:mock?fault=${fault}&times=1&chunks=2` })
+        expect([fault, result.text, server.requests.length]).toEqual([fault, "tok1 tok2 ", 2])
+      }
+      server.reset()
+      const timedOut = yield* chat({ model: "gemini:mock?fault=stall&times=1&chunks=2", timeout: { totalMs: 150 } })
+      expect(timedOut.text).toBe("tok1 tok2 ")
+    }).pipe(Effect.provide(client())))
+
+  it.live("streams are retried while nothing was emitted", () =>
+    Effect.gen(function*() {
+      for (const fault of ["429", "500", "reset-before-headers", "stall"]) {
+        server.reset()
+        const events = yield* collect(stream({
+          model: `gemini:mock?fault=${fault}&times=1&chunks=3`,
+          timeout: { firstByteMs: 150 }
+        }))
+        expect([fault, textOf(events), server.requests.length]).toEqual([fault, "tok1 tok2 tok3 ", 2])
+        expect(events[0]?._tag).toBe("Start")
+        expect(events[events.length - 1]?._tag).toBe("Finish")
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("a stream that failed after content is not retried", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Stream.runDrain(stream({ model: "gemini:mock?fault=reset-mid-stream&times=1&chunks=20" }))
+      )
+      expect(error._tag).toBe("NetworkError")
+      expect(server.requests.length).toBe(1)
+    }).pipe(Effect.provide(client())))
+
+  it.live("retries stop at maxRetries", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(chat({ model: "gemini:mock?fault=500&times=5", maxRetries: 2 }))
+      expect(error._tag).toBe("ServerError")
+      expect(server.requests.length).toBe(3)
+    }).pipe(Effect.provide(client())))
+})
+
+describe("mock server: the provider directly", () => {
+  it.live("interrupting a stream closes the connection", () =>
+    Effect.gen(function*() {
+      const provider = yield* Gemini.make({ baseUrl: server.geminiBaseUrl })
+      const request = Either.getOrThrow(ChatRequest.make({ model: "mock?chunks=200&chunkDelayMs=20", messages: "x" }))
+      const taken = yield* collect(
+        provider.chatStream({
+          request,
+          model: "mock?chunks=200&chunkDelayMs=20",
+          timeouts: Timeouts.hosted,
+          attempt: 1
+        })
+          .pipe(Stream.take(3))
+      )
+      expect(taken.map((e) => e._tag)).toEqual(["Start", "TextDelta", "TextDelta"])
+      yield* Effect.promise(() => server.waitForClientClose(2000))
+      expect(server.closedConnections()).toBeGreaterThanOrEqual(1)
+      expect(server.requests[0]?.headers["x-goog-api-key"]).toBeUndefined()
+    }).pipe(Effect.provide(UndiciHttpClient.layer())))
+
+  it.live("controls in x-mock-* headers", () =>
+    Effect.gen(function*() {
+      const provider = yield* Gemini.make({ baseUrl: server.geminiBaseUrl, headers: { "x-mock-fault": "429" } })
+      const request = Either.getOrThrow(ChatRequest.make({ model: "mock", messages: "x" }))
+      const error = yield* Effect.flip(provider.chat({ request, model: "mock", timeouts: Timeouts.hosted, attempt: 1 }))
+      expect(error._tag).toBe("RateLimitError")
+    }).pipe(Effect.provide(UndiciHttpClient.layer())))
+})
