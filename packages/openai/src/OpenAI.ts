@@ -4,8 +4,10 @@
  * llm-fiber provider.
  *
  * `layer` / `layerConfig` register the `openai` provider (`POST {baseUrl}/chat/completions`,
- * `POST {baseUrl}/embeddings`); `compatible` and `ollama` register an OpenAI-compatible
- * server under a name of your choice, so `ollama:llama3.2` or `vllm:qwen3` resolve to it.
+ * `POST {baseUrl}/embeddings`); `responses` / `responsesConfig` register `openai-responses`,
+ * the Responses API (`POST {baseUrl}/responses`, selected with `openai-responses:gpt-4.1`);
+ * `compatible` and `ollama` register an OpenAI-compatible server under a name of your
+ * choice, so `ollama:llama3.2` or `vllm:qwen3` resolve to it.
  *
  * **Details**
  * - The base URL includes the API version path, as in the official SDKs:
@@ -15,6 +17,10 @@
  * - `maxTokens` is sent as `max_completion_tokens` to OpenAI (reasoning models reject the
  *   deprecated `max_tokens`) and as `max_tokens` to compatible servers.
  * - `providerOptions[<provider name>]` is merged into the request body last.
+ * - Compatible servers that reject `stream_options` (HTTP 400) get the stream request again
+ *   without it, and are not sent it again.
+ * - Slow local models: `OpenAI.ollama({ timeouts: Timeouts.localModels })` gives one provider
+ *   longer deadlines; `Timeouts.layer(Timeouts.localModels)` changes them for every provider.
  *
  * @example
  * ```ts
@@ -51,6 +57,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -58,6 +65,9 @@ import * as Stream from "effect/Stream"
 import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
 import { buildChatBody } from "./internal/request.js"
 import { mapChatCompletion } from "./internal/response.js"
+import { buildResponsesBody } from "./internal/responsesRequest.js"
+import { mapResponse } from "./internal/responsesResponse.js"
+import { ResponsesStreamState } from "./internal/responsesStream.js"
 import { ChatStreamState } from "./internal/stream.js"
 
 /**
@@ -114,7 +124,11 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Where `maxTokens` goes: `max_completion_tokens` (default) or the legacy `max_tokens`. */
   readonly maxTokensField?: "max_completion_tokens" | "max_tokens" | undefined
-  /** Send `stream_options: { include_usage: true }` on streams (default true). */
+  /**
+   * Send `stream_options: { include_usage: true }` on streams (default true). A server that
+   * answers 400 mentioning `stream_options` gets the request again without it, and this
+   * provider instance stops sending it; a stream without a usage chunk finishes without usage.
+   */
   readonly includeStreamUsage?: boolean | undefined
   /**
    * Accept a stream that ends without `data: [DONE]` once a `finish_reason` arrived
@@ -129,6 +143,11 @@ export interface Options {
   readonly capabilities?: Partial<Provider.Capabilities> | undefined
   /** Transform the `HttpClient` (proxies, extra logging, tracing). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * This provider's own deadlines, over the client's `Timeouts` (a request's `timeout` still
+   * wins). For a model on a CPU: `timeouts: Timeouts.localModels`.
+   */
+  readonly timeouts?: Partial<Provider.ResolvedTimeouts> | undefined
 }
 
 const trimSlash = (url: string): string => {
@@ -154,10 +173,23 @@ const redactedKey = (key: Redacted.Redacted | string | undefined): Redacted.Reda
 export const make = (options: Options = {}): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
   Effect.map(HttpClient.HttpClient, (base) => makeWith(base, options))
 
-const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provider => {
-  const name = options.name ?? "openai"
+/** What both OpenAI modes share: the configured `HttpClient`, URLs, error wording, embeddings. */
+interface Shared {
+  readonly name: string
+  readonly baseUrl: string
+  readonly client: HttpClient.HttpClient
+  readonly explain: (<E extends LlmError.LlmError>(error: E) => E) | undefined
+  readonly embed: (call: Provider.EmbedCall) => Effect.Effect<Provider.EmbedResult, LlmError.LlmError>
+}
+
+const noHeaders: Record<string, string> = {}
+
+const idempotencyHeaders = (call: Provider.Call): Record<string, string> =>
+  call.request.idempotencyKey !== undefined ? { "idempotency-key": call.request.idempotencyKey } : noHeaders
+
+const shared = (base: HttpClient.HttpClient, options: Options, defaultName: string): Shared => {
+  const name = options.name ?? defaultName
   const baseUrl = trimSlash(nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
-  const chatUrl = `${baseUrl}/chat/completions`
   const embeddingsUrl = `${baseUrl}/embeddings`
   const apiKey = redactedKey(options.apiKey)
   const staticHeaders: Record<string, string> = {}
@@ -175,13 +207,6 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     })
   }
   if (options.transformClient !== undefined) client = options.transformClient(client)
-
-  const build = {
-    providerName: name,
-    maxTokensField: options.maxTokensField ?? "max_completion_tokens",
-    includeStreamUsage: options.includeStreamUsage ?? true
-  } as const
-  const lenientEnd = options.lenientStreamEnd ?? false
   // a 401 from OpenAI itself while no key is configured: say which variable to set
   const explain = apiKey === undefined && baseUrl === defaultBaseUrl ?
     <E extends LlmError.LlmError>(error: E): E =>
@@ -191,48 +216,6 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
         }) :
         error :
     undefined
-  const noHeaders: Record<string, string> = {}
-
-  const spec = (call: Provider.Call, stream: boolean): ProviderHttp.RequestSpec => ({
-    provider: name,
-    model: call.model,
-    url: chatUrl,
-    headers: call.request.idempotencyKey !== undefined ?
-      { "idempotency-key": call.request.idempotencyKey } :
-      noHeaders,
-    body: buildChatBody(call.request, call.model, stream, build),
-    maxBodyBytes: options.maxBodyBytes,
-    maxEventBytes: options.maxEventBytes
-  })
-
-  const chat = (call: Provider.Call) =>
-    Effect.flatMap(
-      Clock.currentTimeMillis,
-      (start) =>
-        Effect.flatMap(ProviderHttp.postJson(client, spec(call, false)), (response) =>
-          Effect.flatMap(Clock.currentTimeMillis, (end) =>
-            mapChatCompletion(
-              response.json,
-              { provider: name, model: call.model, requestId: response.requestId },
-              { latencyMs: end - start, ttfbMs: response.ttfbMs },
-              response.headers
-            )))
-    )
-
-  const chatStream = (call: Provider.Call) =>
-    Stream.suspend(() =>
-      ProviderHttp.postSse(client, spec(call, true), (info, events) => {
-        const state = new ChatStreamState(
-          { provider: name, model: call.model, requestId: info.requestId },
-          { lenientEnd, headers: info.headers }
-        )
-        return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
-          events,
-          (event, out) => state.onEvent(event, out),
-          (out) => state.onEnd(out)
-        )
-      })
-    )
 
   const embed = (call: Provider.EmbedCall) =>
     ProviderHttp.postJson(client, {
@@ -263,15 +246,97 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
           }, true)
       })
     )
+  return { name, baseUrl, client, explain, embed }
+}
 
+/** Apply `explain` to every operation of a provider. */
+const explained = (provider: Provider.Provider, explain: Shared["explain"]): Provider.Provider => {
+  if (explain === undefined) return provider
+  const { chat, chatStream, embed } = provider
   return {
+    ...provider,
+    chat: (call) => Effect.mapError(chat(call), explain),
+    chatStream: (call) => Stream.mapError(chatStream(call), explain),
+    embed: embed === undefined ? undefined : (call) => Effect.mapError(embed(call), explain)
+  }
+}
+
+/** A 400 that names `stream_options`: a compatible server that does not know the field. */
+const rejectsStreamOptions = (error: LlmError.LlmError): boolean =>
+  error._tag === "InvalidRequestError" && error.status === 400 &&
+  (error.message.includes("stream_options") || error.param === "stream_options")
+
+const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provider => {
+  const { client, embed, explain, name, baseUrl } = shared(base, options, "openai")
+  const chatUrl = `${baseUrl}/chat/completions`
+  const maxTokensField = options.maxTokensField ?? "max_completion_tokens"
+  // switched off for good once the server rejected `stream_options`
+  let includeStreamUsage = options.includeStreamUsage ?? true
+  const lenientEnd = options.lenientStreamEnd ?? false
+
+  const spec = (call: Provider.Call, stream: boolean, includeUsage: boolean): ProviderHttp.RequestSpec => ({
+    provider: name,
+    model: call.model,
+    url: chatUrl,
+    headers: idempotencyHeaders(call),
+    body: buildChatBody(call.request, call.model, stream, {
+      providerName: name,
+      maxTokensField,
+      includeStreamUsage: includeUsage
+    }),
+    maxBodyBytes: options.maxBodyBytes,
+    maxEventBytes: options.maxEventBytes
+  })
+
+  const chat = (call: Provider.Call) =>
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (start) =>
+        Effect.flatMap(ProviderHttp.postJson(client, spec(call, false, false)), (response) =>
+          Effect.flatMap(Clock.currentTimeMillis, (end) =>
+            mapChatCompletion(
+              response.json,
+              { provider: name, model: call.model, requestId: response.requestId },
+              { latencyMs: end - start, ttfbMs: response.ttfbMs },
+              response.headers
+            )))
+    )
+
+  const attemptStream = (call: Provider.Call, includeUsage: boolean, answered: { ok: boolean }) =>
+    ProviderHttp.postSse(client, spec(call, true, includeUsage), (info, events) => {
+      answered.ok = true
+      const state = new ChatStreamState(
+        { provider: name, model: call.model, requestId: info.requestId },
+        { lenientEnd, headers: info.headers }
+      )
+      return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
+        events,
+        (event, out) => state.onEvent(event, out),
+        (out) => state.onEnd(out)
+      )
+    })
+
+  const chatStream = (call: Provider.Call) =>
+    Stream.suspend(() => {
+      const answered = { ok: false }
+      if (!includeStreamUsage) return attemptStream(call, false, answered)
+      // only a rejection of the request itself (non-2xx, before any event) is retried
+      return Stream.catchAll(attemptStream(call, true, answered), (error) => {
+        if (answered.ok || !rejectsStreamOptions(error)) return Stream.fail(error)
+        includeStreamUsage = false
+        return attemptStream(call, false, answered)
+      })
+    })
+
+  return explained({
     name,
     api: "openai-chat",
     capabilities: { ...capabilities, ...options.capabilities },
-    chat: explain === undefined ? chat : (call) => Effect.mapError(chat(call), explain),
-    chatStream: explain === undefined ? chatStream : (call) => Stream.mapError(chatStream(call), explain),
-    embed: explain === undefined ? embed : (call) => Effect.mapError(embed(call), explain)
-  }
+    chat,
+    chatStream,
+    embed,
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
+  }, explain)
 }
 
 /**
@@ -284,6 +349,164 @@ export const layer = (
   options: Options = {}
 ): Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
   ProviderRegistry.register(make(options))
+
+// -----------------------------------------------------------------------------
+// Responses API
+// -----------------------------------------------------------------------------
+
+/**
+ * Options of `makeResponses` / `responses`: the same connection options as Chat
+ * Completions.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponsesOptions
+  extends Omit<Options, "maxTokensField" | "includeStreamUsage" | "lenientStreamEnd" | "name">
+{
+  /** The registry name (default `openai-responses`); also the `providerOptions` / `providerMetadata` key. */
+  readonly name?: string | undefined
+  /**
+   * The `store` value sent (default `false`: llm-fiber sends the whole conversation every
+   * time, so nothing needs to be kept on OpenAI's side). `providerOptions` can override it
+   * per call, e.g. to use `previous_response_id`.
+   */
+  readonly store?: boolean | undefined
+}
+
+/**
+ * Build the OpenAI Responses API provider (`POST {baseUrl}/responses`; the `HttpClient`
+ * is taken from context once).
+ *
+ * **Details**
+ * - Leading system messages become `instructions`; later ones stay in place as
+ *   `system` messages. `maxTokens` is `max_output_tokens`, `responseFormat` is `text.format`.
+ * - `stop` is not supported by the Responses API (an `InvalidRequestError`); `seed` is not sent.
+ * - Only `function_call` output items become tool calls; server-side tool items (web search,
+ *   file search, code interpreter, MCP, …) are skipped and listed in
+ *   `providerMetadata["openai-responses"].skippedOutputItems`.
+ * - `providerOptions["openai-responses"]` is merged into the body last (`reasoning`,
+ *   `include`, `prompt_cache_key`, `previous_response_id`, …).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeResponses = (
+  options: ResponsesOptions = {}
+): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
+  Effect.map(HttpClient.HttpClient, (base) => makeResponsesWith(base, options))
+
+const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOptions): Provider.Provider => {
+  const { baseUrl, client, embed, explain, name } = shared(base, options, "openai-responses")
+  const url = `${baseUrl}/responses`
+  const build = { providerName: name, store: options.store ?? false } as const
+
+  const spec = (call: Provider.Call, stream: boolean) =>
+    Either.map(buildResponsesBody(call.request, call.model, stream, build), (body): ProviderHttp.RequestSpec => ({
+      provider: name,
+      model: call.model,
+      url,
+      headers: idempotencyHeaders(call),
+      body,
+      maxBodyBytes: options.maxBodyBytes,
+      maxEventBytes: options.maxEventBytes
+    }))
+
+  const chat = (call: Provider.Call) =>
+    Effect.flatMap(
+      spec(call, false),
+      (request) =>
+        Effect.flatMap(Clock.currentTimeMillis, (start) =>
+          Effect.flatMap(ProviderHttp.postJson(client, request), (response) =>
+            Effect.flatMap(Clock.currentTimeMillis, (end) =>
+              mapResponse(
+                response.json,
+                { provider: name, model: call.model, requestId: response.requestId },
+                { latencyMs: end - start, ttfbMs: response.ttfbMs },
+                response.headers
+              ))))
+    )
+
+  const chatStream = (call: Provider.Call) =>
+    Stream.suspend(() => {
+      const request = spec(call, true)
+      if (Either.isLeft(request)) return Stream.fail(request.left)
+      return ProviderHttp.postSse(client, request.right, (info, events) => {
+        const state = new ResponsesStreamState(
+          { provider: name, model: call.model, requestId: info.requestId },
+          info.headers
+        )
+        return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
+          events,
+          (event, out) => state.onEvent(event, out),
+          (out) => state.onEnd(out)
+        )
+      })
+    })
+
+  return explained({
+    name,
+    api: "openai-responses",
+    capabilities: { ...capabilities, ...options.capabilities },
+    chat,
+    chatStream,
+    embed,
+    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
+  }, explain)
+}
+
+/**
+ * Register the OpenAI Responses API provider (default name `openai-responses`, so
+ * `openai-responses:gpt-4.1` routes here).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const responses = (
+  options: ResponsesOptions = {}
+): Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  ProviderRegistry.register(makeResponses(options))
+
+/**
+ * `Config` values for `responsesConfig` (the same variables as `layerConfig`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponsesConfigOptions
+  extends Omit<ResponsesOptions, "apiKey" | "baseUrl" | "organization" | "project">
+{
+  /** Default: `OPENAI_API_KEY` (optional). */
+  readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. */
+  readonly baseUrl?: Config.Config<string | undefined> | undefined
+  /** Default: `OPENAI_ORG_ID` (optional). */
+  readonly organization?: Config.Config<string | undefined> | undefined
+  /** Default: `OPENAI_PROJECT_ID` (optional). */
+  readonly project?: Config.Config<string | undefined> | undefined
+}
+
+/**
+ * Register the OpenAI Responses API provider configured through `Config` (by default from
+ * `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const responsesConfig = (
+  options: ResponsesConfigOptions = {}
+): Layer.Layer<never, ConfigError.ConfigError, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Config.all({
+        apiKey: options.apiKey ?? optional(Config.redacted("OPENAI_API_KEY")),
+        baseUrl: options.baseUrl ?? optional(Config.string("OPENAI_BASE_URL")),
+        organization: options.organization ?? optional(Config.string("OPENAI_ORG_ID")),
+        project: options.project ?? optional(Config.string("OPENAI_PROJECT_ID"))
+      }),
+      (values) => responses({ ...options, ...values })
+    )
+  )
 
 /**
  * `Config` values for `layerConfig`; each falls back to the environment variable of the
@@ -345,6 +568,13 @@ export interface CompatibleOptions extends Omit<Options, "name" | "baseUrl"> {
  * Register an OpenAI-compatible server under `name`. Defaults differ from OpenAI's:
  * `maxTokens` is sent as `max_tokens`, and the advertised capabilities do not include
  * idempotency.
+ *
+ * **Gotchas**
+ * - A model on a CPU can take minutes to answer: pass `timeouts: Timeouts.localModels`
+ *   (or your own `{ firstByteMs, idleMs, totalMs }`); the client-wide default stays
+ *   `Timeouts.hosted` for the other providers.
+ * - `stream_options` is sent on streams; a server that rejects it with a 400 gets the
+ *   request again without it (once per provider instance).
  *
  * @since 0.1.0
  * @category layers
@@ -433,6 +663,11 @@ export interface PluginSettings {
   readonly project?: string | undefined
   /** `false` turns the `openai` provider off even when `OPENAI_API_KEY` is set. */
   readonly openai?: boolean | undefined
+  /**
+   * `false` turns the `openai-responses` provider (the Responses API, registered with the
+   * same key and base URL whenever `openai` is) off.
+   */
+  readonly responses?: boolean | undefined
   /** `false` turns the `ollama` provider off. */
   readonly ollama?: boolean | undefined
   /** The Ollama base URL (else `OLLAMA_BASE_URL`, else `http://localhost:11434/v1`). */
@@ -505,12 +740,14 @@ const pluginLayer = (
       const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : redactedKey(env.apiKey)
       const baseUrl = baseUrlSetting ?? nonEmptyString(env.baseUrl)
       if (apiKey !== undefined || baseUrl !== undefined) {
-        layers.push(layer({
+        const connection = {
           apiKey,
           baseUrl,
           organization: organization ?? nonEmptyString(env.organization),
           project: project ?? nonEmptyString(env.project)
-        }))
+        }
+        layers.push(layer(connection))
+        if (settings.responses !== false && !names.has("openai-responses")) layers.push(responses(connection))
       }
     }
     if (settings.ollama !== false && !names.has("ollama")) {
@@ -524,7 +761,8 @@ const pluginLayer = (
   }))
 
 /**
- * The plugin `LlmClient.layerFromEnv` loads from this package: registers `openai` when
+ * The plugin `LlmClient.layerFromEnv` loads from this package: registers `openai` (and,
+ * unless `responses: false`, `openai-responses` with the same connection) when
  * `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set (or settings give `apiKey` / `baseUrl`),
  * `ollama` always (unless `ollama: false`), and every `compatible` server of the settings.
  *

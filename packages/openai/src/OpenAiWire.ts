@@ -279,3 +279,145 @@ export interface EmbeddingResponse {
   readonly model?: string
   readonly usage?: { readonly prompt_tokens?: number; readonly total_tokens?: number }
 }
+
+// -----------------------------------------------------------------------------
+// Responses API (`POST /responses`)
+// -----------------------------------------------------------------------------
+
+/**
+ * A content part of a Responses input message.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export type ResponsesInputContent =
+  | { readonly type: "input_text"; readonly text: string }
+  | {
+    readonly type: "input_image"
+    readonly image_url: string
+    readonly detail: "auto" | "low" | "high" | "original"
+  }
+
+/**
+ * An item of the Responses `input` list as llm-fiber builds it: messages (the assistant's
+ * as plain text), function calls of earlier turns and their outputs.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export type ResponsesInputItem =
+  | {
+    readonly type: "message"
+    readonly role: "user" | "system" | "developer"
+    readonly content: string | ReadonlyArray<ResponsesInputContent>
+  }
+  | { readonly type: "message"; readonly role: "assistant"; readonly content: string }
+  | { readonly type: "function_call"; readonly call_id: string; readonly name: string; readonly arguments: string }
+  | { readonly type: "function_call_output"; readonly call_id: string; readonly output: string }
+
+/**
+ * A function tool of the Responses API (flat: no nested `function` object).
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export interface ResponsesFunctionTool {
+  readonly type: "function"
+  readonly name: string
+  readonly description?: string
+  readonly parameters: Readonly<Record<string, unknown>>
+  /** Required by the spec; `false` unless the tool asks for strict mode. */
+  readonly strict: boolean
+}
+
+/**
+ * `text.format` of the Responses API.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export type ResponsesTextFormat =
+  | { readonly type: "text" }
+  | { readonly type: "json_object" }
+  | {
+    readonly type: "json_schema"
+    readonly name: string
+    readonly schema: Readonly<Record<string, unknown>>
+    readonly description?: string
+    readonly strict?: boolean
+  }
+
+/**
+ * The body of `POST /responses` as built from a `ChatRequest` (plus anything passed
+ * through `providerOptions["openai-responses"]`).
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export interface ResponsesRequest {
+  readonly model: string
+  readonly input: ReadonlyArray<ResponsesInputItem>
+  readonly instructions?: string
+  readonly temperature?: number
+  readonly top_p?: number
+  readonly max_output_tokens?: number
+  readonly tools?: ReadonlyArray<ResponsesFunctionTool>
+  readonly tool_choice?: "auto" | "none" | "required" | { readonly type: "function"; readonly name: string }
+  readonly text?: { readonly format?: ResponsesTextFormat; readonly verbosity?: "low" | "medium" | "high" }
+  readonly stream?: boolean
+  /** llm-fiber sends `false` unless told otherwise (it sends the whole conversation each time). */
+  readonly store?: boolean
+  readonly reasoning?: {
+    readonly effort?: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | (string & {})
+    readonly summary?: "auto" | "concise" | "detailed"
+  }
+  readonly prompt_cache_key?: string
+  /** Deprecated by OpenAI in favour of `prompt_cache_options.ttl`, still accepted. */
+  readonly prompt_cache_retention?: "in_memory" | "24h"
+  readonly previous_response_id?: string
+  readonly include?: ReadonlyArray<string>
+  readonly parallel_tool_calls?: boolean
+  readonly service_tier?: string
+  readonly safety_identifier?: string
+  readonly [key: string]: unknown
+}
+
+/**
+ * `usage` of a Responses `Response` object.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export interface ResponsesUsage {
+  readonly input_tokens?: number
+  readonly input_tokens_details?: {
+    readonly cached_tokens?: number
+    readonly cache_write_tokens?: number
+    readonly [key: string]: unknown
+  }
+  readonly output_tokens?: number
+  readonly output_tokens_details?: { readonly reasoning_tokens?: number; readonly [key: string]: unknown }
+  readonly total_tokens?: number
+  readonly [key: string]: unknown
+}
+
+/**
+ * A Responses `Response` object (the non-streaming body, and the `response` of
+ * `response.created` / `response.completed` / … stream events). Typed loosely: only
+ * what the provider reads.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export interface ResponseObject {
+  readonly id?: string
+  readonly object?: "response"
+  readonly model?: string
+  readonly status?: "completed" | "failed" | "in_progress" | "cancelled" | "queued" | "incomplete" | (string & {})
+  readonly error?: { readonly code?: string; readonly message?: string } | null
+  readonly incomplete_details?: { readonly reason?: "max_output_tokens" | "content_filter" | (string & {}) } | null
+  readonly output?: ReadonlyArray<{ readonly type?: string; readonly [key: string]: unknown }>
+  readonly usage?: ResponsesUsage | null
+  readonly service_tier?: string | null
+  readonly [key: string]: unknown
+}

@@ -1,6 +1,6 @@
 /**
- * @llm-fiber/openai — OpenAI Chat Completions and OpenAI-compatible servers (Ollama,
- * vLLM, llama.cpp, Groq, DeepSeek, …) for llm-fiber.
+ * @llm-fiber/openai — OpenAI Chat Completions, the OpenAI Responses API and
+ * OpenAI-compatible servers (Ollama, vLLM, llama.cpp, Groq, DeepSeek, …) for llm-fiber.
  *
  * @since 0.1.0
  */

@@ -38,6 +38,20 @@ const okBody = {
   choices: [{ index: 0, message: { role: "assistant", content: "pong" }, finish_reason: "stop" }],
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }
 }
+const responseBody = {
+  id: "resp_ok",
+  object: "response",
+  model: "gpt-4.1-2025-04-14",
+  status: "completed",
+  output: [{
+    type: "message",
+    id: "msg_1",
+    role: "assistant",
+    status: "completed",
+    content: [{ type: "output_text", text: "pong", annotations: [] }]
+  }],
+  usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 }
+}
 const okStream = [
   { id: "chatcmpl-s", model: "gpt-4o-mini", choices: [{ index: 0, delta: { role: "assistant", content: "po" } }] },
   { id: "chatcmpl-s", model: "gpt-4o-mini", choices: [{ index: 0, delta: { content: "ng" }, finish_reason: "stop" }] },
@@ -412,9 +426,12 @@ describe("plugin", () => {
     Effect.gen(function*() {
       expect(plugin.name).toBe("openai")
       expect(yield* names(undefined, {})).toEqual(["ollama"])
-      expect([...(yield* names(undefined, { OPENAI_API_KEY: "sk" }))].sort()).toEqual(["ollama", "openai"])
-      expect([...(yield* names(undefined, { OPENAI_BASE_URL: "http://x/v1" }))].sort()).toEqual(["ollama", "openai"])
-      expect([...(yield* names({ apiKey: "sk" }, {}))].sort()).toEqual(["ollama", "openai"])
+      const both = ["ollama", "openai", "openai-responses"]
+      expect([...(yield* names(undefined, { OPENAI_API_KEY: "sk" }))].sort()).toEqual(both)
+      expect([...(yield* names(undefined, { OPENAI_BASE_URL: "http://x/v1" }))].sort()).toEqual(both)
+      expect([...(yield* names({ apiKey: "sk" }, {}))].sort()).toEqual(both)
+      // the Responses API mode comes with openai unless turned off
+      expect([...(yield* names({ responses: false }, { OPENAI_API_KEY: "sk" }))].sort()).toEqual(["ollama", "openai"])
       expect(yield* names({ apiKey: false }, { OPENAI_API_KEY: "sk" })).toEqual(["ollama"])
       expect(yield* names({ openai: false }, { OPENAI_API_KEY: "sk" })).toEqual(["ollama"])
       expect(yield* names({ ollama: false }, {})).toEqual([])
@@ -440,7 +457,7 @@ describe("plugin", () => {
     Effect.gen(function*() {
       server.handle(() => json(okBody))
       const client = yield* LlmClient.LlmClient
-      expect([...client.providers()].sort()).toEqual(["ollama", "openai"])
+      expect([...client.providers()].sort()).toEqual(["ollama", "openai", "openai-responses"])
       const result = yield* client.chat({ model: "gpt-4o-mini", messages: "ping" })
       expect(result.text).toBe("pong")
       expect(server.requests[server.requests.length - 1]!.headers.authorization).toBe("Bearer sk-env-plugin")
@@ -452,6 +469,15 @@ describe("plugin", () => {
       expect(sent.path).toBe("/v1/chat/completions")
       expect(sent.body.model).toBe("qwen3")
       expect(sent.headers.authorization).toBeUndefined()
+      // openai-responses:<model> selects the Responses API with the same key and base URL
+      server.handle(() => json(responseBody))
+      const viaResponses = yield* client.chat({ model: "openai-responses:gpt-4.1", messages: "ping" })
+      expect(viaResponses.provider).toBe("openai-responses")
+      expect(viaResponses.text).toBe("pong")
+      const sentResponses = server.requests[server.requests.length - 1]!
+      expect(sentResponses.path).toBe("/v1/responses")
+      expect(sentResponses.body.model).toBe("gpt-4.1")
+      expect(sentResponses.headers.authorization).toBe("Bearer sk-env-plugin")
     }).pipe(
       Effect.provide(LlmClient.layerFromEnv()),
       Effect.provide(RetryPolicy.layerDisabled),

@@ -314,3 +314,96 @@ describe("stream mapping", () => {
     expect(StreamEvent.accumulateAll(events).text).toBe("A")
   })
 })
+
+/** One test per OpenAI-compatible tool-call delta quirk (see also the cases above). */
+describe("tool-call delta assembler quirks", () => {
+  const done = [chunk({}, "tool_calls"), "[DONE]"] as const
+
+  it("id only on the first delta", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "" } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: "{\"a\"" } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: ":1}" } }] }),
+      ...done
+    ])
+    expect(toolEvents(events)).toEqual([
+      StreamEvent.toolCallStart("call_1", "f"),
+      StreamEvent.toolCallDelta("call_1", "{\"a\""),
+      StreamEvent.toolCallDelta("call_1", ":1}"),
+      StreamEvent.toolCallEnd("call_1", "f", "{\"a\":1}")
+    ])
+  })
+
+  it("missing index on every delta", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ id: "call_1", function: { name: "f", arguments: "{\"a\"" } }] }),
+      chunk({ tool_calls: [{ function: { arguments: ":1}" } }] }),
+      ...done
+    ])
+    expect(toolEvents(events)).toEqual([
+      StreamEvent.toolCallStart("call_1", "f"),
+      StreamEvent.toolCallDelta("call_1", "{\"a\""),
+      StreamEvent.toolCallDelta("call_1", ":1}"),
+      StreamEvent.toolCallEnd("call_1", "f", "{\"a\":1}")
+    ])
+  })
+
+  it("index starting at 1 (offset) for a single call", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ index: 1, id: "call_1", function: { name: "f", arguments: "{}" } }] }),
+      ...done
+    ])
+    const result = StreamEvent.accumulateAll(events)
+    expect(result.toolCalls).toEqual([{ id: "call_1", name: "f", arguments: {}, rawArguments: "{}" }])
+  })
+
+  it("id and name split across deltas: the call starts once both are known", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ index: 0, id: "call_1", function: { arguments: "" } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { name: "weather", arguments: "{\"q\"" } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: ":1}" } }] }),
+      ...done
+    ])
+    expect(toolEvents(events)).toEqual([
+      StreamEvent.toolCallStart("call_1", "weather"),
+      StreamEvent.toolCallDelta("call_1", "{\"q\""),
+      StreamEvent.toolCallDelta("call_1", ":1}"),
+      StreamEvent.toolCallEnd("call_1", "weather", "{\"q\":1}")
+    ])
+  })
+
+  it("name before id: arguments are buffered until the id arrives", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ index: 0, function: { name: "weather", arguments: "{\"q\"" } }] }),
+      chunk({ tool_calls: [{ index: 0, id: "call_late", function: { arguments: ":1}" } }] }),
+      ...done
+    ])
+    expect(toolEvents(events)).toEqual([
+      StreamEvent.toolCallStart("call_late", "weather"),
+      StreamEvent.toolCallDelta("call_late", "{\"q\":1}"),
+      StreamEvent.toolCallEnd("call_late", "weather", "{\"q\":1}")
+    ])
+  })
+
+  it("no id at all: a generated, stable id", () => {
+    const frames = [chunk({ tool_calls: [{ index: 0, function: { name: "f", arguments: "{}" } }] }), ...done]
+    const { events } = run(frames)
+    expect(toolEvents(events).map((e) => e.id)).toEqual(["chatcmpl-7_tool_0", "chatcmpl-7_tool_0", "chatcmpl-7_tool_0"])
+    expect(run(frames).events).toEqual(events)
+  })
+
+  it("several calls interleaved (indices 0 and 1)", () => {
+    const { events } = run([
+      chunk({ tool_calls: [{ index: 0, id: "a", function: { name: "f", arguments: "{\"x\":" } }] }),
+      chunk({ tool_calls: [{ index: 1, id: "b", function: { name: "g", arguments: "{\"y\":" } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: "1}" } }] }),
+      chunk({ tool_calls: [{ index: 1, function: { arguments: "2}" } }] }),
+      ...done
+    ])
+    const result = StreamEvent.accumulateAll(events)
+    expect(result.toolCalls.map((c) => [c.id, c.name, c.rawArguments])).toEqual([
+      ["a", "f", "{\"x\":1}"],
+      ["b", "g", "{\"y\":2}"]
+    ])
+  })
+})

@@ -94,22 +94,53 @@ export const strictify = (schemas: Record<string, Json>): Record<string, Json> =
   return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, walk(schema, false, 0)]))
 }
 
+let ajv: Ajv2020 | undefined
+
+const openapi = (): Ajv2020 => {
+  if (ajv !== undefined) return ajv
+  const document = JSON.parse(fs.readFileSync(specPath("openai-openapi.json"), "utf8"))
+  const schemas = strictify(document.components.schemas)
+  // `InputItem` is a `oneOf` told apart by an OpenAPI `discriminator` (`type`), but its
+  // value "message" names two overlapping members: `EasyInputMessage` and `Item` →
+  // `InputMessage` (both accept `{ type: "message", role: "user", content: [input parts] }`).
+  // JSON Schema's `oneOf` has no discriminator and rejects such a message for matching
+  // both; `anyOf` keeps every member closed (`additionalProperties: false`) and accepts it.
+  const inputItem = schemas.InputItem
+  if (isRecord(inputItem) && Array.isArray(inputItem.oneOf)) {
+    const { discriminator: _discriminator, oneOf, ...rest } = inputItem
+    schemas.InputItem = { ...rest, anyOf: oneOf }
+  }
+  const instance = new Ajv2020({ strict: false, allErrors: true })
+  AjvFormats.default(instance)
+  instance.addSchema({ $id: "openai.json", components: { schemas } })
+  ajv = instance
+  return instance
+}
+
 let compiled: ValidateFunction | undefined
+let compiledResponses: ValidateFunction | undefined
 
 /** The strict validator of `CreateChatCompletionRequest`. */
 export const chatRequestValidator = (): ValidateFunction => {
-  if (compiled !== undefined) return compiled
-  const document = JSON.parse(fs.readFileSync(specPath("openai-openapi.json"), "utf8"))
-  const ajv = new Ajv2020({ strict: false, allErrors: true })
-  AjvFormats.default(ajv)
-  ajv.addSchema({ $id: "openai.json", components: { schemas: strictify(document.components.schemas) } })
-  compiled = ajv.compile({ $ref: "openai.json#/components/schemas/CreateChatCompletionRequest" })
+  compiled ??= openapi().compile({ $ref: "openai.json#/components/schemas/CreateChatCompletionRequest" })
   return compiled
+}
+
+/** The strict validator of `CreateResponse` (the Responses API request). */
+export const responsesRequestValidator = (): ValidateFunction => {
+  compiledResponses ??= openapi().compile({ $ref: "openai.json#/components/schemas/CreateResponse" })
+  return compiledResponses
 }
 
 /** Validation errors of a chat request body (empty when valid). */
 export const validateChatRequest = (body: unknown): Array<ErrorObject> => {
   const validate = chatRequestValidator()
+  return validate(body) ? [] : [...(validate.errors ?? [])]
+}
+
+/** Validation errors of a Responses request body (empty when valid). */
+export const validateResponsesRequest = (body: unknown): Array<ErrorObject> => {
+  const validate = responsesRequestValidator()
   return validate(body) ? [] : [...(validate.errors ?? [])]
 }
 
