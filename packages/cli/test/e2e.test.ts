@@ -101,6 +101,32 @@ describe("llm-fiber (e2e against the mock server)", () => {
     expect(plain).toMatchObject({ code: 0, stdout: `${result.text}\n`, stderr: "" })
   })
 
+  it("ask and stream reach Anthropic and Gemini through ANTHROPIC_BASE_URL / GEMINI_BASE_URL", async () => {
+    const all = {
+      ANTHROPIC_BASE_URL: server.url,
+      ANTHROPIC_API_KEY: secret,
+      GEMINI_BASE_URL: server.url,
+      GEMINI_API_KEY: secret
+    }
+    for (const [model, provider] of [["claude-haiku-4-5", "anthropic"], ["gemini-2.5-flash", "gemini"]] as const) {
+      server.reset()
+      const run = await cli(["ask", "hello there", "--model", model, "--json"], { env: all })
+      expect(run.stderr).toBe("")
+      expect(run.code).toBe(0)
+      const result = JSON.parse(run.stdout)
+      expect(result).toMatchObject({ provider, finishReason: "stop", text: "Mock reply to: hello there" })
+      const sent = recorded()[0]
+      expect(sent?.headers[provider === "anthropic" ? "x-api-key" : "x-goog-api-key"]).toBe(secret)
+
+      const streamed = await cli(["stream", "hi", "--model", `${model}?chunks=3`, "--jsonl"], { env: all })
+      expect(streamed.code).toBe(0)
+      const tags = lines(streamed.stdout).map((line) => JSON.parse(line)._tag)
+      expect(tags[0]).toBe("Start")
+      expect(tags.filter((t) => t === "TextDelta")).toHaveLength(3)
+      expect(tags.at(-1)).toBe("Finish")
+    }
+  })
+
   it("ask sends the options as request fields", async () => {
     const run = await cli([
       "ask",
