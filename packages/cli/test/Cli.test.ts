@@ -285,31 +285,64 @@ describe("chat", () => {
 })
 
 describe("models", () => {
-  it.live("--json: the configured providers and the catalog rows", () =>
+  it.live("--json: the catalog version, the configured providers and the catalog rows", () =>
     Effect.gen(function*() {
       const r = yield* runCli(["models", "--json"], makeFake())
       expect(r.code).toBe(0)
       const view = JSON.parse(r.stdout)
+      expect(view.catalog).toEqual({ version: "2026.11.22", updated: "2026-11-22" })
       expect(view.providers).toEqual([expect.objectContaining({ name: "openai", api: "openai-chat" })])
       const mini = view.models.find((m: { model: string }) => m.model === "gpt-4o-mini")
-      expect(mini).toMatchObject({
+      expect(mini).toEqual({
+        model: "gpt-4o-mini",
         provider: "openai",
         configured: true,
+        capabilities: { tools: true, vision: true, jsonSchema: true, promptCaching: true, reasoning: false },
         contextWindow: 128_000,
+        maxOutputTokens: 16_384,
         inputPerMTok: 0.15,
-        outputPerMTok: 0.6
+        outputPerMTok: 0.6,
+        cachedInputPerMTok: 0.075,
+        cacheWritePerMTok: 0.15,
+        source: "https://platform.openai.com/docs/pricing",
+        checked: "2026-11-22"
       })
       expect(view.models.find((m: { model: string }) => m.model === "claude-sonnet-4-5")).toMatchObject({
         provider: "anthropic",
+        configured: false,
+        inputPerMTok: 3,
+        cacheWritePerMTok: 3.75,
+        cacheWrite1hPerMTok: 6,
+        longContext: { thresholdTokens: 200_000, inputPerMTok: 6 }
+      })
+      expect(view.models.find((m: { model: string }) => m.model === "claude-sonnet-4")).toMatchObject({
+        aliases: ["claude-sonnet-4-0"]
+      })
+      // aliases are listed with their row, not as rows of their own
+      expect(view.models.find((m: { model: string }) => m.model === "claude-sonnet-4-0")).toBeUndefined()
+      // a name the registry knows but the catalog does not price
+      expect(view.models.find((m: { model: string }) => m.model === "text-embedding-004")).toEqual({
+        model: "text-embedding-004",
+        provider: "gemini",
         configured: false
       })
     }))
 
-  it.live("text: providers, then a table", () =>
+  it.live("text: providers, then a table, then the legend", () =>
     Effect.gen(function*() {
       const r = yield* runCli(["models"], makeFake())
       expect(r.code).toBe(0)
       expect(r.stdout).toMatch(/^Providers: openai \(openai-chat\)\n/)
-      expect(r.stdout).toMatch(/gpt-4o-mini\s+openai\s+128,000\s+\$0\.15\s+\$0\.60\s+\$0\.075\s+yes/)
+      expect(r.stdout).toMatch(
+        /\nMODEL\s+PROVIDER\s+CONTEXT\s+INPUT\/1M\s+OUTPUT\/1M\s+CACHED\/1M\s+WRITE\/1M\s+CONFIGURED\s+CAPABILITIES\n/
+      )
+      expect(r.stdout).toMatch(
+        /\ngpt-4o-mini\s+openai\s+128,000\s+\$0\.15\s+\$0\.60\s+\$0\.075\s+\$0\.15\s+yes\s+tools,vision,json,cache\n/
+      )
+      expect(r.stdout).toMatch(
+        /\nclaude-haiku-4-5\s+anthropic\s+200,000\s+\$1\.00\s+\$5\.00\s+\$0\.10\s+\$1\.25\s+no\s+tools,vision,json,cache,reason\n/
+      )
+      expect(r.stdout).toMatch(/\ntext-embedding-3-small\s+openai\s+8,191\s+\$0\.02\s+\$0\.00\s+.*\s+yes\s+embedding\n/)
+      expect(r.stdout).toContain("Catalog 2026.11.22 (updated 2026-11-22).")
     }))
 })

@@ -1,23 +1,36 @@
 /**
  * Which provider serves a model name.
  *
- * Resolution order: an explicit `provider` on the request; then `provider:model` (when the
- * part before the first `:` is a provider name — `ollama:llama3.2:1b` works); then exact
- * names; then aliases; then prefix rules (`gpt-`, `o1`, `o3`, `o4`, `chatgpt-`, `ft:` → openai,
- * `claude-` → anthropic, `gemini-` → gemini); then the `defaultProvider` if one is set.
- * Anything else is an `UnknownModelError` with the closest known names — and so is a name
- * that is one letter typo away from a known one (`gpt-4o-mnii`), before any prefix rule
- * sends it to a provider that would answer 404 (write `openai:gpt-4o-mnii` to send it anyway).
+ * Resolution order:
+ * 1. an explicit `provider` on the request;
+ * 2. `provider:model`, when the part before the first `:` is a provider name
+ *    (`ollama:llama3.2:1b` works);
+ * 3. your exact names (`models`) — final, nothing competes with them;
+ * 4. built-in exact names (every model of the built-in `Catalog`, and its aliases);
+ * 5. aliases (`fast` → `ollama:llama3.2`), resolved again from the top;
+ * 6. a likely typo of a known name (`gpt-4o-mnii`) is an `UnknownModelError` suggesting it;
+ * 7. rules: your prefix/pattern rules, then the built-in ones (`gpt-`, `/^o\d/`, `chatgpt-`,
+ *    `text-embedding-`, `ft:` → openai, `claude-` → anthropic, `gemini-`, `gemma-` → gemini);
+ * 8. provider claims: a provider declared in `providers` with the `models` / `prefixes` /
+ *    `patterns` it serves (an OpenAI-compatible gateway serving `gpt-`);
+ * 9. the `defaultProvider`, if one is set.
+ *
+ * Steps 4, 7 and 8 give candidates rather than an answer: the home provider of the name
+ * (built-in name or rule) plus every provider whose claims match it. Only registered
+ * candidates count; one left is the answer; several are decided by `preferences`, and with
+ * no preference between them the result is an ambiguity (`UnknownModelError` with
+ * `candidates`). None registered: an `UnknownModelError` naming the variable to set.
  *
  * @example
  * ```ts
- * import { Layer } from "effect"
  * import { ModelRegistry } from "@llm-fiber/core"
  *
- * // route "fast" to a local model, and unknown names to Ollama
  * const Registry = ModelRegistry.layer({
  *   aliases: { fast: "ollama:llama3.2" },
- *   defaultProvider: "ollama"
+ *   // an OpenAI-compatible gateway registered as "openrouter" also serves gpt-*
+ *   providers: { openrouter: { prefixes: ["gpt-"] } },
+ *   // when both are configured, prefer OpenAI itself
+ *   preferences: ["openai", "openrouter"]
  * })
  * ```
  *
@@ -26,6 +39,7 @@
 import * as Context from "effect/Context"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as CatalogData from "./internal/catalogData.js"
 import { UnknownModelError } from "./LlmError.js"
 
 /**
@@ -51,18 +65,57 @@ export interface PrefixRule {
 }
 
 /**
+ * A pattern rule: model names matching `pattern` go to `provider`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PatternRule {
+  readonly pattern: RegExp
+  readonly provider: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Rule = PrefixRule | PatternRule
+
+/**
+ * The models a provider declares it serves, on top of the built-in knowledge (a gateway,
+ * a self-hosted server). A claim only matters when that provider is registered.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Claims {
+  /** Exact model names. */
+  readonly models?: ReadonlyArray<string> | undefined
+  /** Name prefixes (`"gpt-"`, `"llama"`). */
+  readonly prefixes?: ReadonlyArray<string> | undefined
+  /** Name patterns (`/^qwen\d/`). */
+  readonly patterns?: ReadonlyArray<RegExp> | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Options {
-  /** Exact model names and their provider. */
+  /** Exact model names and their provider (final: no claim or preference overrides them). */
   readonly models?: Readonly<Record<string, string>> | undefined
   /** Alias → target (`"fast"` → `"ollama:llama3.2"` or a model name). */
   readonly aliases?: Readonly<Record<string, string>> | undefined
-  /** Extra prefix rules, checked before the built-in ones (longest prefix wins). */
-  readonly rules?: ReadonlyArray<PrefixRule> | undefined
+  /** Extra prefix or pattern rules, checked before the built-in ones (longest prefix first, then patterns). */
+  readonly rules?: ReadonlyArray<Rule> | undefined
+  /** Providers and the models they (also) serve. */
+  readonly providers?: Readonly<Record<string, Claims>> | undefined
+  /** Which provider wins when several registered providers can serve a model, best first. */
+  readonly preferences?: ReadonlyArray<string> | undefined
   /** Where names that match nothing go (off by default). */
   readonly defaultProvider?: string | undefined
+  /** More names to suggest and to check typos against (e.g. your catalog's model ids); no routing. */
+  readonly knownModels?: Iterable<string> | undefined
 }
 
 /**
@@ -72,13 +125,14 @@ export interface Options {
 export interface Service {
   /**
    * Resolve a model name, given the names of the registered providers (used for
-   * `provider:model` and for the error message when the provider is not configured).
+   * `provider:model`, claims and preferences, and for the error message when the provider
+   * is not configured).
    */
   readonly resolve: (
     model: string,
     options: { readonly provider?: string | undefined; readonly registered: ReadonlyArray<string> }
   ) => Either.Either<Resolved, UnknownModelError>
-  /** Every exact name and alias known to the registry (for listings and suggestions). */
+  /** Every exact name, alias and known model (for listings and suggestions). */
   readonly knownNames: () => ReadonlyArray<string>
 }
 
@@ -91,50 +145,43 @@ export interface Service {
 export const knownProviders: ReadonlyArray<string> = ["openai", "openai-responses", "anthropic", "gemini", "ollama"]
 
 /**
- * The built-in prefix rules.
+ * The built-in rules.
+ *
+ * `gemma-` goes to Gemini: hyphenated `gemma-3-27b-it` is the Gemini API's spelling (Ollama
+ * writes `gemma3:4b`, which no rule matches — write `ollama:gemma3:4b`).
  *
  * @since 0.1.0
  * @category models
  */
-export const defaultRules: ReadonlyArray<PrefixRule> = [
+export const defaultRules: ReadonlyArray<Rule> = [
   { prefix: "gpt-", provider: "openai" },
-  { prefix: "o1", provider: "openai" },
-  { prefix: "o3", provider: "openai" },
-  { prefix: "o4", provider: "openai" },
   { prefix: "chatgpt-", provider: "openai" },
   { prefix: "ft:", provider: "openai" },
   { prefix: "text-embedding-", provider: "openai" },
   { prefix: "claude-", provider: "anthropic" },
-  { prefix: "gemini-", provider: "gemini" }
+  { prefix: "gemini-", provider: "gemini" },
+  { prefix: "gemma-", provider: "gemini" },
+  // o1, o3, o4-mini, and later o-series models
+  { pattern: /^o\d/, provider: "openai" }
 ]
 
 /**
- * Exact names known out of the box (used for suggestions).
+ * Exact names known out of the box: every model of the built-in catalog and its aliases,
+ * plus Gemini's older embedding model (whose name would otherwise match OpenAI's
+ * `text-embedding-` rule).
  *
  * @since 0.1.0
  * @category models
  */
-export const defaultModels: Readonly<Record<string, string>> = {
-  "gpt-4o": "openai",
-  "gpt-4o-mini": "openai",
-  "gpt-4.1": "openai",
-  "gpt-4.1-mini": "openai",
-  "gpt-4.1-nano": "openai",
-  "gpt-5": "openai",
-  "gpt-5-mini": "openai",
-  "gpt-5-nano": "openai",
-  "o3": "openai",
-  "o3-mini": "openai",
-  "o4-mini": "openai",
-  "text-embedding-3-small": "openai",
-  "text-embedding-3-large": "openai",
-  "claude-sonnet-4-5": "anthropic",
-  "claude-haiku-4-5": "anthropic",
-  "claude-opus-4-1": "anthropic",
-  "gemini-2.5-pro": "gemini",
-  "gemini-2.5-flash": "gemini",
-  "gemini-2.5-flash-lite": "gemini"
-}
+export const defaultModels: Readonly<Record<string, string>> = (() => {
+  const out: Record<string, string> = {}
+  for (const row of CatalogData.rows) {
+    out[row.model] = row.provider
+    if ("aliases" in row) { for (const alias of row.aliases) out[alias] = row.provider }
+  }
+  out["text-embedding-004"] = "gemini"
+  return out
+})()
 
 /** Levenshtein distance, bounded work for short model names. */
 const distance = (a: string, b: string): number => {
@@ -198,6 +245,21 @@ export const closest = (model: string, names: Iterable<string>, limit = 3): Arra
   return scored.slice(0, limit).map((x) => x[0])
 }
 
+/** A rule with a fresh, stateless RegExp (a `g` or `y` flag would make `test` stateful). */
+const compileRule = (rule: Rule): (model: string) => boolean => {
+  if ("prefix" in rule) return (model) => model.startsWith(rule.prefix)
+  const pattern = new RegExp(rule.pattern.source, rule.pattern.flags.replace(/[gy]/g, ""))
+  return (model) => pattern.test(model)
+}
+
+/** Prefix rules longest first (stable: earlier wins a tie), then pattern rules in order. */
+const orderRules = (rules: ReadonlyArray<Rule>): Array<Rule> => [
+  ...rules.filter((r): r is PrefixRule => "prefix" in r).sort((a, b) => b.prefix.length - a.prefix.length),
+  ...rules.filter((r): r is PatternRule => "pattern" in r)
+]
+
+const quoted = (names: ReadonlyArray<string>, join = ", ") => names.map((n) => `"${n}"`).join(join)
+
 /**
  * Build a registry.
  *
@@ -205,27 +267,92 @@ export const closest = (model: string, names: Iterable<string>, limit = 3): Arra
  * @category constructors
  */
 export const make = (options: Options = {}): Service => {
-  const models = new Map(Object.entries({ ...defaultModels, ...options.models }))
+  const userModels = new Map(Object.entries(options.models ?? {}))
+  const builtIn = new Map(Object.entries(defaultModels))
   const aliases = new Map(Object.entries(options.aliases ?? {}))
-  const rules = [...(options.rules ?? []), ...defaultRules].sort((a, b) => b.prefix.length - a.prefix.length)
+  const rules = [...orderRules(options.rules ?? []), ...orderRules(defaultRules)].map((rule) => ({
+    provider: rule.provider,
+    matches: compileRule(rule)
+  }))
+  const claims = Object.entries(options.providers ?? {}).map(([provider, c]) => {
+    const exact = new Set(c.models ?? [])
+    const matchers = [
+      ...(c.prefixes ?? []).map((prefix) => compileRule({ prefix, provider })),
+      ...(c.patterns ?? []).map((pattern) => compileRule({ pattern, provider }))
+    ]
+    return { provider, exact, matches: (model: string) => matchers.some((m) => m(model)) }
+  })
+  const declared = new Set([...knownProviders, ...claims.map((c) => c.provider)])
+  const preferences = options.preferences ?? []
   // a name can be both exact and an alias: list it once
-  const knownList: ReadonlyArray<string> = [...new Set([...models.keys(), ...aliases.keys()])]
-  const known = () => knownList
+  const knownList: ReadonlyArray<string> = [
+    ...new Set([
+      ...userModels.keys(),
+      ...builtIn.keys(),
+      ...aliases.keys(),
+      ...claims.flatMap((c) => [...c.exact]),
+      ...(options.knownModels ?? [])
+    ])
+  ]
 
-  const notConfigured = (model: string, provider: string, registered: ReadonlyArray<string>) =>
-    new UnknownModelError({
-      message: `model "${model}" is served by provider "${provider}", which is not configured${
-        hint(provider)
-      } (configured: ${registered.length === 0 ? "none" : registered.join(", ")})`,
+  const ruleFor = (model: string) => rules.find((rule) => rule.matches(model))?.provider
+  const claimedExactly = (model: string) => claims.some((c) => c.exact.has(model))
+  const claimants = (model: string) =>
+    claims.filter((c) => c.exact.has(model) || c.matches(model)).map((c) => c.provider)
+
+  const notConfigured = (model: string, candidates: ReadonlyArray<string>, registered: ReadonlyArray<string>) => {
+    const [provider = "provider", ...others] = candidates
+    return new UnknownModelError({
+      message: `model "${model}" is served by provider "${provider}"${
+        others.length > 0 ? ` (or ${quoted(others, " or ")})` : ""
+      }, which is not configured${hint(provider)} (configured: ${
+        registered.length === 0 ? "none" : registered.join(", ")
+      })`,
       model,
       provider,
-      suggestions: []
+      suggestions: [],
+      ...(others.length > 0 ? { candidates } : {})
     }, true)
+  }
 
   const check = (resolved: Resolved, original: string, registered: ReadonlyArray<string>) =>
     registered.includes(resolved.provider)
       ? Either.right(resolved)
-      : Either.left(notConfigured(original, resolved.provider, registered))
+      : Either.left(notConfigured(original, [resolved.provider], registered))
+
+  /** The home provider (if any) and the claimants: registered ones compete, preferences decide. */
+  const choose = (
+    model: string,
+    home: string | undefined,
+    registered: ReadonlyArray<string>
+  ): Either.Either<Resolved, UnknownModelError> => {
+    const candidates = [...new Set([...(home !== undefined ? [home] : []), ...claimants(model)])]
+    const live = candidates.filter((p) => registered.includes(p))
+    if (live.length === 1) return Either.right({ provider: live[0]!, model })
+    if (live.length === 0) {
+      // name the preferred candidate first, else the home provider
+      const ranked = [...candidates].sort((a, b) => rank(a) - rank(b))
+      return Either.left(notConfigured(model, ranked, registered))
+    }
+    const preferred = preferences.find((p) => live.includes(p))
+    if (preferred !== undefined) return Either.right({ provider: preferred, model })
+    return Either.left(
+      new UnknownModelError({
+        message: `model "${model}" is ambiguous: the configured providers ${
+          quoted(live)
+        } can all serve it; set ModelRegistry preferences (e.g. preferences: ${
+          JSON.stringify(live).replace(/,/g, ", ")
+        }) or write "${live[0]}:${model}"`,
+        model,
+        suggestions: [],
+        candidates: live
+      }, true)
+    )
+  }
+  const rank = (provider: string) => {
+    const i = preferences.indexOf(provider)
+    return i === -1 ? preferences.length : i
+  }
 
   const resolve = (
     model: string,
@@ -241,12 +368,14 @@ export const make = (options: Options = {}): Service => {
     const colon = model.indexOf(":")
     if (colon > 0) {
       const prefix = model.slice(0, colon)
-      if (registered.includes(prefix) || knownProviders.includes(prefix)) {
+      if (registered.includes(prefix) || declared.has(prefix)) {
         return check({ provider: prefix, model: model.slice(colon + 1) }, model, registered)
       }
     }
-    const exact = models.get(model)
-    if (exact !== undefined) return check({ provider: exact, model }, model, registered)
+    const mine = userModels.get(model)
+    if (mine !== undefined) return check({ provider: mine, model }, model, registered)
+    const exact = builtIn.get(model)
+    if (exact !== undefined) return choose(model, exact, registered)
     const alias = aliases.get(model)
     if (alias !== undefined && alias !== model) {
       if (via.includes(alias)) {
@@ -260,31 +389,29 @@ export const make = (options: Options = {}): Service => {
       }
       return resolve(alias, undefined, registered, [...via, alias])
     }
-    const typoOf = knownList.filter((name) => isTypoOf(model, name))
+    const typoOf = claimedExactly(model) ? [] : knownList.filter((name) => isTypoOf(model, name))
     if (typoOf.length > 0) {
-      const target = rules.find((rule) => model.startsWith(rule.prefix))?.provider ?? options.defaultProvider ??
-        "provider"
+      const target = ruleFor(model) ?? claimants(model)[0] ?? options.defaultProvider ?? "provider"
       return Either.left(
         new UnknownModelError({
           message: `unknown model "${model}"; did you mean ${
-            typoOf.map((s) => `"${s}"`).join(", ")
+            quoted(typoOf)
           }? (write "${target}:${model}" to send this name as it is)`,
           model,
           suggestions: typoOf
         }, true)
       )
     }
-    for (const rule of rules) {
-      if (model.startsWith(rule.prefix)) return check({ provider: rule.provider, model }, model, registered)
-    }
+    const home = ruleFor(model)
+    if (home !== undefined || claimants(model).length > 0) return choose(model, home, registered)
     if (options.defaultProvider !== undefined) {
       return check({ provider: options.defaultProvider, model }, model, registered)
     }
-    const suggestions = closest(model, known())
+    const suggestions = closest(model, knownList.filter((name) => name !== model))
     return Either.left(
       new UnknownModelError({
         message: `unknown model "${model}"${
-          suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(", ")}?` : ""
+          suggestions.length > 0 ? `; did you mean ${quoted(suggestions)}?` : ""
         } (use "provider:model" for a model the registry does not know, e.g. "ollama:${model}")`,
         model,
         suggestions
@@ -293,7 +420,7 @@ export const make = (options: Options = {}): Service => {
   }
   return {
     resolve: (model, { provider, registered }) => resolve(model, provider, registered, [model]),
-    knownNames: known
+    knownNames: () => knownList
   }
 }
 
@@ -309,7 +436,7 @@ const hint = (provider: string): string => {
     case "ollama":
       return ": set OLLAMA_BASE_URL"
     default:
-      return ""
+      return `: register a provider layer named "${provider}"`
   }
 }
 

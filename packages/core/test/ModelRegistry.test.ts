@@ -302,3 +302,246 @@ describe("ModelRegistry helpers", () => {
       )
     }))
 })
+
+describe("ModelRegistry built-in routing", () => {
+  const builtIn = ModelRegistry.make()
+  const routes: ReadonlyArray<readonly [string, string]> = [
+    // o-series by pattern, today's and tomorrow's
+    ["o1", "openai"],
+    ["o3-pro", "openai"],
+    ["o5-mini", "openai"],
+    ["o3-mini-2025-01-31", "openai"],
+    ["chatgpt-4o-latest", "openai"],
+    ["text-embedding-3-small", "openai"],
+    ["ft:gpt-4.1-mini-2025-04-14:acme::x1", "openai"],
+    // catalog rows and the ids the providers accept for them
+    ["claude-sonnet-4-0", "anthropic"],
+    ["claude-3-5-haiku-latest", "anthropic"],
+    ["claude-opus-4-1-20250805", "anthropic"],
+    ["gemini-2.0-flash-lite", "gemini"],
+    // Gemini's embeddings, and Gemma as the Gemini API spells it
+    ["text-embedding-004", "gemini"],
+    ["gemini-embedding-001", "gemini"],
+    ["gemma-3-27b-it", "gemini"]
+  ]
+  for (const [model, provider] of routes) {
+    it(`${model} → ${provider}`, () => {
+      expect(resolved(model, { from: builtIn })).toEqual({ provider, model })
+    })
+  }
+
+  it("an o followed by a letter is not the o-series", () => {
+    expect(failed("omni-thing", { from: builtIn }).message).toContain("unknown model \"omni-thing\"")
+    // Ollama's spelling of Gemma matches no rule
+    expect(failed("gemma3:4b", { from: builtIn }).message).toContain("ollama:gemma3:4b")
+  })
+
+  it("knownNames covers the catalog's model ids and aliases", () => {
+    const names = builtIn.knownNames()
+    for (
+      const name of ["claude-opus-4-5", "claude-3-5-haiku-latest", "gemini-2.0-flash-lite", "o3-mini", "gpt-5-pro"]
+    ) {
+      expect(names).toContain(name)
+    }
+  })
+})
+
+describe("ModelRegistry claims and preferences", () => {
+  const gateway = ModelRegistry.make({
+    models: { "house-model": "anthropic" },
+    aliases: { cheap: "gpt-4o-mini" },
+    providers: {
+      openrouter: { prefixes: ["gpt-", "anthropic/"], models: ["llama-3.3-70b"] },
+      groq: { patterns: [/^llama-/], models: ["house-model"] }
+    },
+    preferences: ["openai", "openrouter"],
+    defaultProvider: "ollama"
+  })
+  const everything = ["openai", "openrouter", "groq", "anthropic", "ollama"]
+
+  interface ClaimCase {
+    readonly name: string
+    readonly model: string
+    readonly provider?: string
+    readonly registered: ReadonlyArray<string>
+    readonly expected: ModelRegistry.Resolved
+  }
+  const claimCases: ReadonlyArray<ClaimCase> = [
+    {
+      name: "explicit provider beats a preference",
+      model: "gpt-4o",
+      provider: "openrouter",
+      registered: everything,
+      expected: { provider: "openrouter", model: "gpt-4o" }
+    },
+    {
+      name: "provider:model beats a preference",
+      model: "openrouter:gpt-4o",
+      registered: everything,
+      expected: { provider: "openrouter", model: "gpt-4o" }
+    },
+    {
+      name: "your exact names are final, whoever else claims them",
+      model: "house-model",
+      registered: everything,
+      expected: { provider: "anthropic", model: "house-model" }
+    },
+    {
+      name: "built-in name claimed by a gateway: the preference decides",
+      model: "gpt-4o",
+      registered: everything,
+      expected: { provider: "openai", model: "gpt-4o" }
+    },
+    {
+      name: "an alias resolves, then the preference decides",
+      model: "cheap",
+      registered: everything,
+      expected: { provider: "openai", model: "gpt-4o-mini" }
+    },
+    {
+      name: "prefix rule and a claim: the preference decides",
+      model: "gpt-6",
+      registered: everything,
+      expected: { provider: "openai", model: "gpt-6" }
+    },
+    {
+      name: "only the claimant is configured: it serves the model",
+      model: "gpt-4o",
+      registered: ["openrouter"],
+      expected: { provider: "openrouter", model: "gpt-4o" }
+    },
+    {
+      name: "only the home provider is configured: claims do not matter",
+      model: "gpt-4o",
+      registered: ["openai", "groq"],
+      expected: { provider: "openai", model: "gpt-4o" }
+    },
+    {
+      name: "a name only a claim knows",
+      model: "anthropic/claude-3.5-sonnet",
+      registered: everything,
+      expected: { provider: "openrouter", model: "anthropic/claude-3.5-sonnet" }
+    },
+    {
+      name: "two claimants, one preferred",
+      model: "llama-3.3-70b",
+      registered: everything,
+      expected: { provider: "openrouter", model: "llama-3.3-70b" }
+    },
+    {
+      name: "a pattern claim",
+      model: "llama-3.1-8b-instant",
+      registered: everything,
+      expected: { provider: "groq", model: "llama-3.1-8b-instant" }
+    },
+    {
+      name: "claims beat the default provider",
+      model: "llama-4-scout",
+      registered: everything,
+      expected: { provider: "groq", model: "llama-4-scout" }
+    },
+    {
+      name: "the default provider is last",
+      model: "mistral-small",
+      registered: everything,
+      expected: { provider: "ollama", model: "mistral-small" }
+    }
+  ]
+  for (const c of claimCases) {
+    it(c.name, () => {
+      expect(
+        resolved(c.model, {
+          from: gateway,
+          registered: c.registered,
+          ...(c.provider !== undefined ? { provider: c.provider } : {})
+        })
+      ).toEqual(c.expected)
+    })
+  }
+
+  it("two configured providers and no preference between them: an ambiguity error with the candidates", () => {
+    const open = ModelRegistry.make({ providers: { openrouter: { prefixes: ["gpt-"] } } })
+    for (const model of ["gpt-4o", "gpt-6"]) {
+      const e = failed(model, { from: open, registered: ["openai", "openrouter"] })
+      expect(e.candidates).toEqual(["openai", "openrouter"])
+      expect(e.provider).toBeUndefined()
+      expect(e.suggestions).toEqual([])
+      expect(e.message).toBe(
+        `model "${model}" is ambiguous: the configured providers "openai", "openrouter" can all serve it; ` +
+          `set ModelRegistry preferences (e.g. preferences: ["openai", "openrouter"]) or write "openai:${model}"`
+      )
+    }
+    // a preference that names neither does not decide
+    const unrelated = ModelRegistry.make({ providers: { openrouter: { prefixes: ["gpt-"] } }, preferences: ["groq"] })
+    expect(failed("gpt-4o", { from: unrelated, registered: ["openai", "openrouter"] }).candidates).toEqual([
+      "openai",
+      "openrouter"
+    ])
+  })
+
+  it("two claimants and no home provider: ambiguous too", () => {
+    const twins = ModelRegistry.make({ providers: { a: { prefixes: ["x-"] }, b: { patterns: [/^x-\d/] } } })
+    expect(failed("x-1", { from: twins, registered: ["a", "b"] }).candidates).toEqual(["a", "b"])
+    expect(resolved("x-y", { from: twins, registered: ["a", "b"] })).toEqual({ provider: "a", model: "x-y" })
+  })
+
+  it("none of the candidates configured: names the preferred one and the others", () => {
+    const e = failed("gpt-4o", {
+      from: ModelRegistry.make({ providers: { openrouter: { prefixes: ["gpt-"] } }, preferences: ["openrouter"] }),
+      registered: ["groq"]
+    })
+    expect(e.provider).toBe("openrouter")
+    expect(e.candidates).toEqual(["openrouter", "openai"])
+    expect(e.message).toBe(
+      "model \"gpt-4o\" is served by provider \"openrouter\" (or \"openai\"), which is not configured: " +
+        "register a provider layer named \"openrouter\" (configured: groq)"
+    )
+    // without a preference, the home provider comes first
+    const home = failed("gpt-4o", {
+      from: ModelRegistry.make({ providers: { openrouter: { prefixes: ["gpt-"] } } }),
+      registered: []
+    })
+    expect(home.provider).toBe("openai")
+    expect(home.message).toContain("set OPENAI_API_KEY")
+  })
+
+  it("a declared provider works as a provider: prefix before it is registered", () => {
+    const e = failed("openrouter:openai/gpt-4o", { from: gateway, registered: [] })
+    expect(e.provider).toBe("openrouter")
+    expect(e.message).toContain("register a provider layer named \"openrouter\"")
+  })
+
+  it("a name a provider claims exactly is never taken for a typo", () => {
+    const claimed = ModelRegistry.make({ providers: { groq: { models: ["gpt-4o-mnii"] } } })
+    expect(resolved("gpt-4o-mnii", { from: claimed, registered: ["groq"] })).toEqual({
+      provider: "groq",
+      model: "gpt-4o-mnii"
+    })
+    expect(claimed.knownNames()).toContain("gpt-4o-mnii")
+  })
+})
+
+describe("ModelRegistry rules and known models", () => {
+  it("your rules come before the built-in ones, even a shorter prefix", () => {
+    const mine = ModelRegistry.make({ rules: [{ prefix: "gpt", provider: "ollama" }] })
+    expect(resolved("gpt-oss:20b", { from: mine })).toEqual({ provider: "ollama", model: "gpt-oss:20b" })
+  })
+
+  it("pattern rules, even with a global flag, match every time", () => {
+    const mine = ModelRegistry.make({ rules: [{ pattern: /^qwen\d/g, provider: "ollama" }] })
+    for (let i = 0; i < 3; i++) {
+      expect(resolved("qwen3:8b", { from: mine })).toEqual({ provider: "ollama", model: "qwen3:8b" })
+    }
+  })
+
+  it("knownModels feed suggestions and typo checks without routing", () => {
+    const mine = ModelRegistry.make({ knownModels: ["acme-large-2"] })
+    expect(failed("acme-lareg-2", { from: mine }).suggestions).toEqual(["acme-large-2"])
+    expect(failed("acme-larg", { from: mine }).suggestions).toContain("acme-large-2")
+    // known, but no route: still unknown
+    const known = failed("acme-large-2", { from: mine })
+    expect(known.message).toContain("unknown model \"acme-large-2\"")
+    expect(known.suggestions).not.toContain("acme-large-2")
+    expect(mine.knownNames()).toContain("acme-large-2")
+  })
+})
