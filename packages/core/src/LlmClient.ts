@@ -110,6 +110,8 @@ export interface Service {
   readonly resolve: (model: string, provider?: string) => Either.Either<Resolution, LlmError.UnknownModelError>
   /** Names of the registered providers. */
   readonly providers: () => ReadonlyArray<string>
+  /** Every model name and alias this client's registry knows. */
+  readonly knownModels: () => ReadonlyArray<string>
 }
 
 /**
@@ -217,12 +219,27 @@ const streamWithTimeouts = (
     ))
   )
 
+/**
+ * Pricing detail a provider reports in its metadata: the tokens written to a 1-hour prompt
+ * cache (Anthropic), charged at their own rate.
+ */
+const costDetail = (
+  metadata: ChatResult.ProviderMetadata | undefined,
+  provider: string
+): Catalog.CostDetail | undefined => {
+  const own = metadata?.[provider]
+  if (typeof own !== "object" || own === null) return undefined
+  const tokens = (own as Record<string, unknown>).cacheWrite1hTokens
+  return typeof tokens === "number" && tokens > 0 ? { cacheWrite1hTokens: tokens } : undefined
+}
+
 const withCost = (
   catalog: Catalog.Service,
   model: string,
   fallbackModel: string,
-  usage: ChatResult.ChatResult["usage"]
-) => catalog.cost(model, usage) ?? catalog.cost(fallbackModel, usage)
+  usage: ChatResult.ChatResult["usage"],
+  detail: Catalog.CostDetail | undefined
+) => catalog.cost(model, usage, detail) ?? catalog.cost(fallbackModel, usage, detail)
 
 /**
  * Build the client from the registered providers and the concern services in context.
@@ -300,7 +317,13 @@ const makeWith = (c: Concerns): Service => {
       )
     return Effect.map(attempt(1), (result) => {
       if (result.cost !== undefined) return result
-      const cost = withCost(c.catalog, result.model, info.model, result.usage)
+      const cost = withCost(
+        c.catalog,
+        result.model,
+        info.model,
+        result.usage,
+        costDetail(result.providerMetadata, info.provider)
+      )
       return cost === undefined
         ? result
         : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
@@ -412,7 +435,13 @@ const makeWith = (c: Concerns): Service => {
           let e = event
           if (e._tag === "Start") responseModel = e.model || info.model
           else if (e._tag === "Finish" && e.cost === undefined && e.usage !== undefined) {
-            const cost = withCost(c.catalog, responseModel, info.model, e.usage)
+            const cost = withCost(
+              c.catalog,
+              responseModel,
+              info.model,
+              e.usage,
+              costDetail(e.providerMetadata, info.provider)
+            )
             if (cost !== undefined) e = { ...e, cost }
           }
           if (held !== undefined) {
@@ -566,7 +595,14 @@ const makeWith = (c: Concerns): Service => {
       })
     }).pipe(Effect.withSpan("llm.embed", { kind: "client", captureStackTrace: false }))
 
-  return { chat, chatStream, embed, resolve, providers: () => c.registry.names() }
+  return {
+    chat,
+    chatStream,
+    embed,
+    resolve,
+    providers: () => c.registry.names(),
+    knownModels: () => c.models.knownNames()
+  }
 }
 
 /**

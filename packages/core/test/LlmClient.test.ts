@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Catalog,
   ChatResult,
   LlmClient,
   LlmError,
@@ -310,6 +311,37 @@ describe("LlmClient.chat", () => {
       )
       expect(yield* counter("llm_tokens_input_total", { provider: "openai", model: "gpt-4.1" })).toBe(100)
     }).pipe(Effect.provide(clientWith(provider)))
+  })
+
+  it.effect("1-hour prompt-cache writes a provider reports are charged at their own rate", () => {
+    const anthropic: Provider.Provider = {
+      ...scripted("anthropic", []).provider,
+      chat: (call) =>
+        Effect.succeed(
+          new ChatResult.ChatResult({
+            ...resultOf("cached", call.model, "anthropic"),
+            usage: { inputTokens: 1_000, outputTokens: 0, totalTokens: 1_000, cacheWriteTokens: 1_000 },
+            providerMetadata: { anthropic: { cacheWrite1hTokens: 400 } }
+          })
+        )
+    }
+    const prices = Catalog.layer({
+      models: {
+        "claude-test": {
+          provider: "anthropic",
+          inputPerMTok: 3,
+          outputPerMTok: 15,
+          cachedInputPerMTok: 0.3,
+          cacheWritePerMTok: 3.75,
+          cacheWrite1hPerMTok: 6
+        }
+      }
+    })
+    return Effect.gen(function*() {
+      const result = yield* LlmClient.chat({ model: "anthropic:claude-test", messages: "hi" })
+      // 600 tokens written for 5 minutes at $3.75/M + 400 for 1 hour at $6/M
+      expect(result.cost?.totalUsd).toBeCloseTo((600 * 3.75 + 400 * 6) / 1e6, 12)
+    }).pipe(Effect.provide(Layer.provide(clientWith(anthropic), prices)))
   })
 
   it.effect("middleware slots are used in the pipeline", () => {

@@ -4,7 +4,7 @@
  * it to (given the configured providers), whether that provider is configured, its
  * capabilities, prices per million tokens, context window, and where the prices come from.
  */
-import { Catalog, LlmClient, ModelRegistry, type Provider } from "@llm-fiber/core"
+import { Catalog, LlmClient, type Provider } from "@llm-fiber/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 
@@ -48,11 +48,10 @@ export interface View {
 
 type Where = Pick<ModelRow, "provider" | "configured" | "candidates">
 
-/** Collect the view from the client, the catalog and the model registry in context. */
+/** Collect the view from the client (its registry) and the catalog in context. */
 export const view: Effect.Effect<View, never, LlmClient.LlmClient> = Effect.gen(function*() {
   const client = yield* LlmClient.LlmClient
   const catalog = yield* Catalog.Catalog
-  const registry = yield* ModelRegistry.ModelRegistry
   const configured = client.providers()
   const providers = configured.flatMap((name): Array<ProviderRow> => {
     const resolved = client.resolve("*", name)
@@ -98,7 +97,7 @@ export const view: Effect.Effect<View, never, LlmClient.LlmClient> = Effect.gen(
     })
   }
   const aliases = new Set([...catalog.all().values()].flatMap((info) => info.aliases ?? []))
-  for (const model of registry.knownNames()) {
+  for (const model of client.knownModels()) {
     if (rows.has(model) || aliases.has(model)) continue
     const at = where(model, undefined)
     if (at !== undefined) rows.set(model, { model, ...at })
