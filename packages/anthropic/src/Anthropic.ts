@@ -46,6 +46,7 @@ import * as Catalog from "@llm-fiber/core/Catalog"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import * as Provider from "@llm-fiber/core/Provider"
+import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
@@ -54,7 +55,6 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { buildMessagesBody, defaultMaxTokens as resolveMaxTokens, maxCacheBreakpoints } from "./internal/request.js"
@@ -137,20 +137,6 @@ export interface Options {
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
-const trimSlash = (url: string): string => {
-  let end = url.length
-  while (end > 0 && url.charCodeAt(end - 1) === 47 /* / */) end--
-  return end === url.length ? url : url.slice(0, end)
-}
-
-const nonEmptyString = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
-
-const redactedKey = (key: Redacted.Redacted | string | undefined): Redacted.Redacted | undefined => {
-  if (key === undefined) return undefined
-  if (typeof key === "string") return key.trim() === "" ? undefined : Redacted.make(key)
-  return Redacted.value(key).trim() === "" ? undefined : key
-}
-
 const joinBetas = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): string | undefined => {
   const all: Array<string> = []
   for (const list of [a, b]) {
@@ -173,9 +159,9 @@ export const make = (options: Options = {}): Effect.Effect<Provider.Provider, ne
 
 const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options: Options): Provider.Provider => {
   const name = options.name ?? "anthropic"
-  const baseUrl = trimSlash(nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
+  const baseUrl = ProviderConfig.trimSlash(ProviderConfig.nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
   const url = `${baseUrl}/v1/messages`
-  const apiKey = redactedKey(options.apiKey)
+  const apiKey = ProviderConfig.redactedKey(options.apiKey)
   const staticHeaders: Record<string, string> = { "anthropic-version": options.version ?? defaultVersion }
   if (options.headers !== undefined) {
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
@@ -296,9 +282,6 @@ export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl"> {
   readonly baseUrl?: Config.Config<string | undefined> | undefined
 }
 
-const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
-  Config.map(Config.option(config), Option.getOrUndefined)
-
 /**
  * Register an Anthropic provider configured through `Config` (by default from
  * `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`).
@@ -312,8 +295,8 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(
       Config.all({
-        apiKey: options.apiKey ?? optional(Config.redacted("ANTHROPIC_API_KEY")),
-        baseUrl: options.baseUrl ?? optional(Config.string("ANTHROPIC_BASE_URL"))
+        apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("ANTHROPIC_API_KEY")),
+        baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("ANTHROPIC_BASE_URL"))
       }),
       (values) => layer({ ...options, ...values })
     )
@@ -346,7 +329,7 @@ const optionalString = (settings: Readonly<Record<string, unknown>>, key: string
   const value = settings[key]
   if (value === undefined || value === null) return Effect.succeed(undefined)
   return typeof value === "string" ?
-    Effect.succeed(nonEmptyString(value)) :
+    Effect.succeed(ProviderConfig.nonEmptyString(value)) :
     Effect.fail(settingError(key, `expected a string, got ${typeof value}`))
 }
 
@@ -365,11 +348,11 @@ const pluginLayer = (
     const baseUrlSetting = yield* optionalString(settings, "baseUrl")
     const betas = yield* parseBetas(settings.betas)
     const env = yield* Config.all({
-      apiKey: optional(Config.redacted("ANTHROPIC_API_KEY")),
-      baseUrl: optional(Config.string("ANTHROPIC_BASE_URL"))
+      apiKey: ProviderConfig.optional(Config.redacted("ANTHROPIC_API_KEY")),
+      baseUrl: ProviderConfig.optional(Config.string("ANTHROPIC_BASE_URL"))
     })
-    const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : redactedKey(env.apiKey)
-    const baseUrl = baseUrlSetting ?? nonEmptyString(env.baseUrl)
+    const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : ProviderConfig.redactedKey(env.apiKey)
+    const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
     if (apiKey === undefined && baseUrl === undefined) return Layer.empty
     return layer({ apiKey, baseUrl, betas })
   }))

@@ -587,12 +587,13 @@ const makeWith = (c: Concerns): Service => {
         )
       }
       const input = typeof request.input === "string" ? [request.input] : request.input
-      return r.implementation.embed({
-        model: r.model,
-        input,
-        dimensions: request.dimensions,
-        timeouts: Timeouts.resolve(c.timeouts, r.implementation.timeouts)
-      })
+      const timeouts = Timeouts.resolve(c.timeouts, r.implementation.timeouts)
+      return r.implementation.embed({ model: r.model, input, dimensions: request.dimensions, timeouts }).pipe(
+        Effect.timeoutFail({
+          duration: Duration.millis(timeouts.totalMs),
+          onTimeout: () => timeoutError("total", timeouts.totalMs, r)
+        })
+      )
     }).pipe(Effect.withSpan("llm.embed", { kind: "client", captureStackTrace: false }))
 
   return {

@@ -29,6 +29,8 @@ export * as ModelRegistry from "./ModelRegistry.js"
 /** @since 0.1.0 */
 export * as Provider from "./Provider.js"
 /** @since 0.1.0 */
+export * as ProviderConfig from "./ProviderConfig.js"
+/** @since 0.1.0 */
 export * as ProviderHttp from "./ProviderHttp.js"
 /** @since 0.1.0 */
 export * as ProviderRegistry from "./ProviderRegistry.js"

@@ -45,17 +45,16 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import type * as Provider from "@llm-fiber/core/Provider"
+import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { mapEmbeddings } from "./internal/embeddings.js"
@@ -140,20 +139,6 @@ export interface Options {
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
-const trimSlash = (url: string): string => {
-  let end = url.length
-  while (end > 0 && url.charCodeAt(end - 1) === 47 /* / */) end--
-  return end === url.length ? url : url.slice(0, end)
-}
-
-const nonEmptyString = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
-
-const redactedKey = (key: Redacted.Redacted | string | undefined): Redacted.Redacted | undefined => {
-  if (key === undefined) return undefined
-  if (typeof key === "string") return key.trim() === "" ? undefined : Redacted.make(key)
-  return Redacted.value(key).trim() === "" ? undefined : key
-}
-
 const versionError = (value: unknown, path: ReadonlyArray<string>) =>
   ConfigError.InvalidData(
     [...path],
@@ -207,9 +192,9 @@ export const make = (
 
 const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVersion): Provider.Provider => {
   const name = options.name ?? "gemini"
-  const baseUrl = trimSlash(nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
+  const baseUrl = ProviderConfig.trimSlash(ProviderConfig.nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
   const root = `${baseUrl}/${version}/`
-  const apiKey = redactedKey(options.apiKey)
+  const apiKey = ProviderConfig.redactedKey(options.apiKey)
   const staticHeaders: Record<string, string> = {}
   if (options.headers !== undefined) {
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
@@ -303,19 +288,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
           { provider: name, model: call.model, requestId: response.requestId },
           call.input.length
         )
-      ),
-      // the pipeline does not time embeddings out; the provider applies the total deadline
-      Effect.timeoutFail({
-        duration: Duration.millis(call.timeouts.totalMs),
-        onTimeout: () =>
-          new LlmError.TimeoutError({
-            provider: name,
-            model: call.model,
-            phase: "total",
-            timeoutMs: call.timeouts.totalMs,
-            message: `${name}: the embeddings call did not finish within ${call.timeouts.totalMs} ms (total timeout)`
-          }, true)
-      })
+      )
     )
   }
 
@@ -356,12 +329,12 @@ export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "api
   readonly apiVersion?: Config.Config<string | undefined> | undefined
 }
 
-const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
-  Config.map(Config.option(config), Option.getOrUndefined)
-
 const envKey: Config.Config<Redacted.Redacted | undefined> = Config.map(
-  Config.all([optional(Config.redacted("GEMINI_API_KEY")), optional(Config.redacted("GOOGLE_API_KEY"))]),
-  ([gemini, google]) => redactedKey(gemini) ?? redactedKey(google)
+  Config.all([
+    ProviderConfig.optional(Config.redacted("GEMINI_API_KEY")),
+    ProviderConfig.optional(Config.redacted("GOOGLE_API_KEY"))
+  ]),
+  ([gemini, google]) => ProviderConfig.redactedKey(gemini) ?? ProviderConfig.redactedKey(google)
 )
 
 const envVersion = (config: Config.Config<string | undefined>, path: ReadonlyArray<string>) =>
@@ -386,8 +359,8 @@ export const layerConfig = (
     Effect.map(
       Config.all({
         apiKey: options.apiKey ?? envKey,
-        baseUrl: options.baseUrl ?? optional(Config.string("GEMINI_BASE_URL")),
-        apiVersion: envVersion(options.apiVersion ?? optional(Config.string("GEMINI_API_VERSION")), [
+        baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("GEMINI_BASE_URL")),
+        apiVersion: envVersion(options.apiVersion ?? ProviderConfig.optional(Config.string("GEMINI_API_VERSION")), [
           "GEMINI_API_VERSION"
         ])
       }),
@@ -422,7 +395,7 @@ const optionalString = (settings: Readonly<Record<string, unknown>>, key: string
   const value = settings[key]
   if (value === undefined || value === null) return Effect.succeed(undefined)
   return typeof value === "string" ?
-    Effect.succeed(nonEmptyString(value)) :
+    Effect.succeed(ProviderConfig.nonEmptyString(value)) :
     Effect.fail(settingError(key, `expected a string, got ${typeof value}`))
 }
 
@@ -436,8 +409,8 @@ const pluginLayer = (
     const versionSetting = yield* optionalString(settings, "apiVersion")
     const env = yield* Config.all({
       apiKey: envKey,
-      baseUrl: optional(Config.string("GEMINI_BASE_URL")),
-      apiVersion: envVersion(optional(Config.string("GEMINI_API_VERSION")), ["GEMINI_API_VERSION"])
+      baseUrl: ProviderConfig.optional(Config.string("GEMINI_BASE_URL")),
+      apiVersion: envVersion(ProviderConfig.optional(Config.string("GEMINI_API_VERSION")), ["GEMINI_API_VERSION"])
     })
     let apiVersion = env.apiVersion
     if (versionSetting !== undefined) {
@@ -447,7 +420,7 @@ const pluginLayer = (
       }
     }
     const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : env.apiKey
-    const baseUrl = baseUrlSetting ?? nonEmptyString(env.baseUrl)
+    const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
     if (apiKey === undefined && baseUrl === undefined) return Layer.empty
     return layer({ apiKey, baseUrl, apiVersion })
   }))

@@ -49,17 +49,16 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import * as Provider from "@llm-fiber/core/Provider"
+import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
@@ -150,20 +149,6 @@ export interface Options {
   readonly timeouts?: Partial<Provider.ResolvedTimeouts> | undefined
 }
 
-const trimSlash = (url: string): string => {
-  let end = url.length
-  while (end > 0 && url.charCodeAt(end - 1) === 47 /* / */) end--
-  return end === url.length ? url : url.slice(0, end)
-}
-
-const nonEmptyString = (u: unknown): string | undefined => (typeof u === "string" && u.trim() !== "" ? u : undefined)
-
-const redactedKey = (key: Redacted.Redacted | string | undefined): Redacted.Redacted | undefined => {
-  if (key === undefined) return undefined
-  if (typeof key === "string") return key.trim() === "" ? undefined : Redacted.make(key)
-  return Redacted.value(key).trim() === "" ? undefined : key
-}
-
 /**
  * Build the provider (the `HttpClient` is taken from context once).
  *
@@ -189,9 +174,9 @@ const idempotencyHeaders = (call: Provider.Call): Record<string, string> =>
 
 const shared = (base: HttpClient.HttpClient, options: Options, defaultName: string): Shared => {
   const name = options.name ?? defaultName
-  const baseUrl = trimSlash(nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
+  const baseUrl = ProviderConfig.trimSlash(ProviderConfig.nonEmptyString(options.baseUrl) ?? defaultBaseUrl)
   const embeddingsUrl = `${baseUrl}/embeddings`
-  const apiKey = redactedKey(options.apiKey)
+  const apiKey = ProviderConfig.redactedKey(options.apiKey)
   const staticHeaders: Record<string, string> = {}
   if (options.organization !== undefined) staticHeaders["openai-organization"] = options.organization
   if (options.project !== undefined) staticHeaders["openai-project"] = options.project
@@ -232,19 +217,7 @@ const shared = (base: HttpClient.HttpClient, options: Options, defaultName: stri
           { provider: name, model: call.model, requestId: response.requestId },
           call.input.length
         )
-      ),
-      // the pipeline does not time embeddings out; the provider applies the total deadline
-      Effect.timeoutFail({
-        duration: Duration.millis(call.timeouts.totalMs),
-        onTimeout: () =>
-          new LlmError.TimeoutError({
-            provider: name,
-            model: call.model,
-            phase: "total",
-            timeoutMs: call.timeouts.totalMs,
-            message: `${name}: the embeddings call did not finish within ${call.timeouts.totalMs} ms (total timeout)`
-          }, true)
-      })
+      )
     )
   return { name, baseUrl, client, explain, embed }
 }
@@ -499,10 +472,10 @@ export const responsesConfig = (
   Layer.unwrapEffect(
     Effect.map(
       Config.all({
-        apiKey: options.apiKey ?? optional(Config.redacted("OPENAI_API_KEY")),
-        baseUrl: options.baseUrl ?? optional(Config.string("OPENAI_BASE_URL")),
-        organization: options.organization ?? optional(Config.string("OPENAI_ORG_ID")),
-        project: options.project ?? optional(Config.string("OPENAI_PROJECT_ID"))
+        apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+        baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
+        organization: options.organization ?? ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
+        project: options.project ?? ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID"))
       }),
       (values) => responses({ ...options, ...values })
     )
@@ -526,9 +499,6 @@ export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "org
   readonly project?: Config.Config<string | undefined> | undefined
 }
 
-const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
-  Config.map(Config.option(config), Option.getOrUndefined)
-
 /**
  * Register an OpenAI provider configured through `Config` (by default from
  * `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
@@ -542,10 +512,10 @@ export const layerConfig = (
   Layer.unwrapEffect(
     Effect.map(
       Config.all({
-        apiKey: options.apiKey ?? optional(Config.redacted("OPENAI_API_KEY")),
-        baseUrl: options.baseUrl ?? optional(Config.string("OPENAI_BASE_URL")),
-        organization: options.organization ?? optional(Config.string("OPENAI_ORG_ID")),
-        project: options.project ?? optional(Config.string("OPENAI_PROJECT_ID"))
+        apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+        baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
+        organization: options.organization ?? ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
+        project: options.project ?? ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID"))
       }),
       (values) => layer({ ...options, ...values })
     )
@@ -599,7 +569,7 @@ export const compatible = (
  * @category utils
  */
 export const ollamaApiUrl = (url: string): string => {
-  const trimmed = trimSlash(url.trim())
+  const trimmed = ProviderConfig.trimSlash(url.trim())
   try {
     const parsed = new URL(trimmed)
     return parsed.pathname === "/" || parsed.pathname === "" ? `${trimmed}/v1` : trimmed
@@ -634,12 +604,12 @@ export const ollama = (
   const baseUrl = options.baseUrl
   const config: Config.Config<string | undefined> = typeof baseUrl === "string" ?
     Config.succeed(baseUrl) :
-    baseUrl ?? optional(Config.string("OLLAMA_BASE_URL"))
+    baseUrl ?? ProviderConfig.optional(Config.string("OLLAMA_BASE_URL"))
   return Layer.unwrapEffect(Effect.map(config, (url) =>
     compatible({
       ...options,
       name: options.name ?? "ollama",
-      baseUrl: ollamaApiUrl(nonEmptyString(url) ?? defaultOllamaBaseUrl)
+      baseUrl: ollamaApiUrl(ProviderConfig.nonEmptyString(url) ?? defaultOllamaBaseUrl)
     })))
 }
 
@@ -685,7 +655,7 @@ const optionalString = (settings: Readonly<Record<string, unknown>>, key: string
   const value = settings[key]
   if (value === undefined || value === null) return Effect.succeed(undefined)
   return typeof value === "string" ?
-    Effect.succeed(nonEmptyString(value)) :
+    Effect.succeed(ProviderConfig.nonEmptyString(value)) :
     Effect.fail(settingError(key, `expected a string, got ${typeof value}`))
 }
 
@@ -701,7 +671,7 @@ const parseCompatible = (
       return Effect.fail(settingError(`compatible[${i}]`, "expected { name, baseUrl, apiKey? }"))
     }
     const { apiKey, baseUrl, name } = entry as Record<string, unknown>
-    if (nonEmptyString(name) === undefined || nonEmptyString(baseUrl) === undefined) {
+    if (ProviderConfig.nonEmptyString(name) === undefined || ProviderConfig.nonEmptyString(baseUrl) === undefined) {
       return Effect.fail(settingError(`compatible[${i}]`, "needs a non-empty \"name\" and \"baseUrl\""))
     }
     if (apiKey !== undefined && typeof apiKey !== "string") {
@@ -728,23 +698,23 @@ const pluginLayer = (
     const ollamaBaseUrl = yield* optionalString(settings, "ollamaBaseUrl")
     const extra = yield* parseCompatible(settings.compatible)
     const env = yield* Config.all({
-      apiKey: optional(Config.redacted("OPENAI_API_KEY")),
-      baseUrl: optional(Config.string("OPENAI_BASE_URL")),
-      organization: optional(Config.string("OPENAI_ORG_ID")),
-      project: optional(Config.string("OPENAI_PROJECT_ID")),
-      ollama: optional(Config.string("OLLAMA_BASE_URL"))
+      apiKey: ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+      baseUrl: ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
+      organization: ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
+      project: ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID")),
+      ollama: ProviderConfig.optional(Config.string("OLLAMA_BASE_URL"))
     })
     const names = new Set(extra.map((c) => c.name))
     const layers: Array<Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>> = []
     if (!openaiOff && !names.has("openai")) {
-      const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : redactedKey(env.apiKey)
-      const baseUrl = baseUrlSetting ?? nonEmptyString(env.baseUrl)
+      const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : ProviderConfig.redactedKey(env.apiKey)
+      const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
       if (apiKey !== undefined || baseUrl !== undefined) {
         const connection = {
           apiKey,
           baseUrl,
-          organization: organization ?? nonEmptyString(env.organization),
-          project: project ?? nonEmptyString(env.project)
+          organization: organization ?? ProviderConfig.nonEmptyString(env.organization),
+          project: project ?? ProviderConfig.nonEmptyString(env.project)
         }
         layers.push(layer(connection))
         if (settings.responses !== false && !names.has("openai-responses")) layers.push(responses(connection))
@@ -753,7 +723,7 @@ const pluginLayer = (
     if (settings.ollama !== false && !names.has("ollama")) {
       layers.push(compatible({
         name: "ollama",
-        baseUrl: ollamaApiUrl(ollamaBaseUrl ?? nonEmptyString(env.ollama) ?? defaultOllamaBaseUrl)
+        baseUrl: ollamaApiUrl(ollamaBaseUrl ?? ProviderConfig.nonEmptyString(env.ollama) ?? defaultOllamaBaseUrl)
       }))
     }
     for (const options of extra) layers.push(compatible(options))
