@@ -31,7 +31,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["**/test/**/*.ts", "bench/**", "examples/**", "scripts/**"],
+    files: ["**/test/**/*.ts", "test-support/**", "bench/**", "examples/**", "scripts/**"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off"
     }

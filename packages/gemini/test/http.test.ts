@@ -19,8 +19,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import { json, sse, startServer, type TestServer } from "../../../test-support/server.js"
 import { describeErrors, validateGenerateContent } from "./helpers/openapi.js"
-import { json, sse, startServer, type TestServer } from "./helpers/server.js"
 
 let server: TestServer
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { json, sse, startServer, type TestServer } from "./helpers/server.js"
+import { json, sse, startServer, type TestServer } from "../../../test-support/server.js"
 
 let server: TestServer
 beforeAll(async () => {

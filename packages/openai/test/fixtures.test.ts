@@ -10,8 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import { json, sse, startServer, type TestServer } from "../../../test-support/server.js"
 import { chunksToSse, listFixtures, readFixture } from "../../../test-support/shared.js"
-import { json, sse, startServer, type TestServer } from "./helpers/server.js"
 
 const sha = (s: string) => createHash("sha256").update(s, "utf8").digest("hex")
 

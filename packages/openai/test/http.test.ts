@@ -22,7 +22,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { json, type Reply, sse, startServer, type TestServer } from "./helpers/server.js"
+import { json, type Reply, sse, startServer, type TestServer } from "../../../test-support/server.js"
 
 let server: TestServer
 beforeAll(async () => {

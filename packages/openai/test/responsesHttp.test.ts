@@ -8,8 +8,8 @@ import { OpenAI } from "@llm-fiber/openai"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { json, sse, startServer, type TestServer } from "../../../test-support/server.js"
 import { describeErrors, validateChatRequest, validateResponsesRequest } from "./helpers/openapi.js"
-import { json, sse, startServer, type TestServer } from "./helpers/server.js"
 
 let server: TestServer
 beforeAll(async () => {

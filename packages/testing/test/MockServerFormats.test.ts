@@ -160,6 +160,29 @@ const gemini: Format = {
   eol: "\r\n"
 }
 
+const responsesFormat: Format = {
+  name: "openai-responses",
+  requestIdHeader: "x-request-id",
+  send: (model, stream, options) => post("/v1/responses", { model, stream, input: "hello" }, options),
+  deltas: (text) =>
+    sse(text).flatMap((e) => {
+      const data = tryJson(e.data)
+      return e.event === "response.output_text.delta" && typeof data?.delta === "string" ? [data.delta] : []
+    }),
+  complete: (text) => {
+    const last = sse(text).at(-1)
+    return last?.event === "response.completed" && tryJson(last.data)?.response?.status === "completed"
+  },
+  text: (json) => json.output[0].content[0].text,
+  isRateLimit: (json) => json.error.code === "rate_limit_exceeded",
+  // the stream's terminal `response.failed` (it follows an `error` event); as JSON, the failed response
+  isStreamError: (e) => {
+    const data = tryJson(e.data)
+    return (data?.type === "response.failed" ? data.response : data)?.status === "failed"
+  },
+  eol: "\n"
+}
+
 // -----------------------------------------------------------------------------
 // Anthropic Messages
 // -----------------------------------------------------------------------------
@@ -652,7 +675,7 @@ describe("MockServer: error responses per format", () => {
 // stream faults, for every format
 // -----------------------------------------------------------------------------
 
-describe.each([openai, anthropic, gemini])("MockServer: faults, $name format", (format) => {
+describe.each([openai, responsesFormat, anthropic, gemini])("MockServer: faults, $name format", (format) => {
   it("429 body in the format's shape", async () => {
     const res = await format.send("m?fault=429", true)
     expect(res.statusCode).toBe(429)
