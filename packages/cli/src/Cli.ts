@@ -111,7 +111,7 @@ const money = (usd: number): string => (usd >= 0.01 ? `$${usd.toFixed(4)}` : `$$
 /** The `--verbose` line after an answer. */
 const summary = (result: ChatResult.ChatResult): string => {
   const u = result.usage
-  const cost = result.cost !== undefined ? ` · ${money(result.cost.totalUsd)}` : ""
+  const cost = result.cost !== undefined ? ` · ${money(result.cost.totalUsd)}` : " · unpriced model (no cost)"
   const ttfb = result.timing.ttfbMs !== undefined ? ` (first token ${result.timing.ttfbMs} ms)` : ""
   return `llm-fiber: ${result.provider}:${result.model} · ${u.inputTokens} in + ${u.outputTokens} out tokens${cost}` +
     ` · ${result.timing.latencyMs} ms${ttfb} · finish ${result.finishReason}\n`

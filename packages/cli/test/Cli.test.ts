@@ -103,6 +103,9 @@ describe("ask", () => {
       expect(r.stdout).toBe("Echo: hi\n")
       expect(r.stderr).toContain("openai:gpt-4o-mini")
       expect(r.stderr).toContain("10 in + 4 out tokens")
+      expect(r.stderr).toMatch(/\$\d/)
+      const local = yield* runCli(["ask", "hi", "--verbose", "--model", "openai:my-finetune"], makeFake())
+      expect(local.stderr).toContain("unpriced model (no cost)")
     }))
 })
 
