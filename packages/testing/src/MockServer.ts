@@ -1,10 +1,10 @@
 /**
  * A mock LLM provider: a real HTTP server on a loopback port that speaks the OpenAI Chat
- * Completions, Anthropic Messages and Gemini wire formats (JSON and SSE), answers
+ * Completions, OpenAI Responses, Anthropic Messages and Gemini wire formats (JSON and SSE), answers
  * deterministically, and injects faults on request — for wire tests of provider packages,
  * examples, the CLI and benchmarks.
  *
- * Routes: OpenAI `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models`;
+ * Routes: OpenAI `POST /v1/chat/completions`, `POST /v1/responses`, `POST /v1/embeddings`, `GET /v1/models`;
  * Anthropic `POST /v1/messages`; Gemini `POST /{v1beta|v1}/models/{model}:generateContent`,
  * `:streamGenerateContent?alt=sse`, `:embedContent`, `:batchEmbedContents` (the model
  * URL-encoded in the path, controls included); and the controls `GET /__mock/requests`,
@@ -53,7 +53,8 @@ import * as Server from "./internal/mock/server.js"
 /**
  * A fault the server can inject:
  *
- * Every error body is in the shape of the request's wire format (OpenAI `{ error }`,
+ * Every error body is in the shape of the request's wire format (OpenAI — Chat Completions and
+ * Responses — `{ error }`,
  * Anthropic `{ type: "error", error }`, Google `{ error: { code, message, status } }`).
  *
  * - `429`: status 429, a rate-limit body; OpenAI and Anthropic: `retry-after` (whole
@@ -74,10 +75,12 @@ import * as Server from "./internal/mock/server.js"
  *   (JSON: the same garbage as `text/event-stream`)
  * - `no-done`: the content, then the body ends without a finish reason, usage or terminator
  *   (`[DONE]`; Anthropic: no `message_delta`/`message_stop`; Gemini: no `finishReason`)
- *   (JSON: `finish_reason: null` / `stop_reason: null` / no `finishReason`)
+ *   (JSON: `finish_reason: null` / `stop_reason: null` / no `finishReason`); Responses: no
+ *   `.done` events of the last item and no `response.completed` (JSON: `status: "in_progress"`)
  * - `error-event`: about half of the content, then an in-stream error (Anthropic
  *   `event: error` with `overloaded_error`; OpenAI and Gemini a `data: {"error":…}` frame),
- *   then the body ends (JSON: that error object as a 200 body)
+ *   then the body ends (JSON: that error object as a 200 body); Responses: an `error` event
+ *   (`code: "server_error"`) then `response.failed` (JSON: a 200 `Response` with `status: "failed"`)
  * - `wrong-content-type`: 200 `text/html`
  * - `huge-body`: one content delta (JSON: the message content) of `hugeBytes` bytes,
  *   default 50 MiB, written as fast as the client reads
@@ -144,7 +147,7 @@ export interface Handle extends Server.Handle {
   /** `http://127.0.0.1:PORT` */
   readonly url: string
   readonly port: number
-  /** `url + "/v1"`: what `OPENAI_BASE_URL` means. */
+  /** `url + "/v1"`: what `OPENAI_BASE_URL` means (`{base}/chat/completions`, `{base}/responses`). */
   readonly openaiBaseUrl: string
   /** `url`: what `ANTHROPIC_BASE_URL` means (requests go to `{base}/v1/messages`). */
   readonly anthropicBaseUrl: string

@@ -588,6 +588,463 @@ describe("MockServer: the Gemini format", () => {
 })
 
 // -----------------------------------------------------------------------------
+// OpenAI Responses
+// -----------------------------------------------------------------------------
+
+const respond = (body: Record<string, unknown>, options?: PostOptions) =>
+  post("/v1/responses", { input: "hello", ...body }, {
+    ...options,
+    headers: { authorization: "Bearer sk-test", ...options?.headers }
+  })
+
+const responsesTools = [
+  { type: "function", name: "get_weather", description: "weather", parameters: weatherSchema, strict: false },
+  {
+    type: "function",
+    name: "search",
+    parameters: { type: "object", properties: { q: { type: "string" } }, required: ["q"] },
+    strict: false
+  },
+  { type: "web_search" } // a built-in tool: never called by the mock
+]
+
+/** The events of a Responses stream, checked: `event:` names the payload's type, sequence numbers count from 0. */
+const responsesEvents = (text: string): Array<any> => {
+  const events = sse(text)
+  const data = events.map((e) => JSON.parse(e.data))
+  data.forEach((d, i) => {
+    expect(d.type).toBe(events[i]!.event)
+    expect(d.sequence_number).toBe(i)
+  })
+  return data
+}
+
+describe("MockServer: the OpenAI Responses format", () => {
+  it("answers JSON in the Response shape, echoing the request, with an x-request-id header", async () => {
+    const res = await respond({
+      model: "gpt-4.1-mini",
+      instructions: "Be brief.",
+      input: [{ role: "user", content: [{ type: "input_text", text: "hi there" }] }],
+      max_output_tokens: 100,
+      store: false
+    })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers["content-type"]).toBe("application/json")
+    expect(res.headers["x-request-id"]).toMatch(/^req_mock_/)
+    const json: any = await res.body.json()
+    expect(json).toEqual({
+      id: "resp_mock_1",
+      object: "response",
+      created_at: expect.any(Number),
+      status: "completed",
+      background: false,
+      error: null,
+      incomplete_details: null,
+      instructions: "Be brief.",
+      max_output_tokens: 100,
+      max_tool_calls: null,
+      model: "gpt-4.1-mini",
+      output: [{
+        id: "msg_mock_1_0",
+        type: "message",
+        status: "completed",
+        content: [{ type: "output_text", annotations: [], logprobs: [], text: "Mock reply to: hi there" }],
+        role: "assistant"
+      }],
+      parallel_tool_calls: true,
+      previous_response_id: null,
+      prompt_cache_key: null,
+      reasoning: { effort: null, summary: null },
+      safety_identifier: null,
+      service_tier: "default",
+      store: false,
+      temperature: 1,
+      text: { format: { type: "text" }, verbosity: "medium" },
+      tool_choice: "auto",
+      tools: [],
+      top_logprobs: 0,
+      top_p: 1,
+      truncation: "disabled",
+      usage: {
+        input_tokens: 5, // ceil(("Be brief." + "hi there").length / 4)
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 5,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 10
+      },
+      user: null,
+      metadata: {}
+    })
+    expect(server.requests[0]!.path).toBe("/v1/responses")
+    expect(server.requests[0]!.headers.authorization).toBe("Bearer sk-test")
+    expect(server.openaiBaseUrl + "/responses").toBe(server.url + "/v1/responses")
+  })
+
+  it("streams the real event sequence with sequence numbers; chunks=N gives N output_text deltas", async () => {
+    const res = await respond({ model: "gpt-4.1-mini?chunks=5", stream: true })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers["content-type"]).toContain("text/event-stream")
+    expect(res.headers["x-request-id"]).toMatch(/^req_mock_/)
+    const text = await res.body.text()
+    expect(text.startsWith("event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,"))
+      .toBe(true)
+    const data = responsesEvents(text)
+    expect(data.map((d) => d.type)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      ...Array(5).fill("response.output_text.delta"),
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed"
+    ])
+    for (const d of data.slice(0, 2)) {
+      expect(d.response).toMatchObject({
+        id: "resp_mock_1",
+        object: "response",
+        status: "in_progress",
+        model: "gpt-4.1-mini",
+        output: [],
+        usage: null
+      })
+    }
+    expect(data[2]).toEqual({
+      type: "response.output_item.added",
+      sequence_number: 2,
+      output_index: 0,
+      item: { id: "msg_mock_1_0", type: "message", status: "in_progress", content: [], role: "assistant" }
+    })
+    const part = { type: "output_text", annotations: [], logprobs: [], text: "" }
+    const at = { item_id: "msg_mock_1_0", output_index: 0, content_index: 0 }
+    expect(data[3]).toEqual({ type: "response.content_part.added", sequence_number: 3, ...at, part })
+    expect(data[4]).toEqual({
+      type: "response.output_text.delta",
+      sequence_number: 4,
+      ...at,
+      delta: "tok1 ",
+      logprobs: []
+    })
+    expect(responsesFormat.deltas(text)).toEqual(["tok1 ", "tok2 ", "tok3 ", "tok4 ", "tok5 "])
+    const full = "tok1 tok2 tok3 tok4 tok5 "
+    expect(data[9]).toEqual({ type: "response.output_text.done", sequence_number: 9, ...at, text: full, logprobs: [] })
+    expect(data[10]).toEqual({
+      type: "response.content_part.done",
+      sequence_number: 10,
+      ...at,
+      part: { ...part, text: full }
+    })
+    const item = {
+      id: "msg_mock_1_0",
+      type: "message",
+      status: "completed",
+      content: [{ ...part, text: full }],
+      role: "assistant"
+    }
+    expect(data[11]).toEqual({ type: "response.output_item.done", sequence_number: 11, output_index: 0, item })
+    expect(data[12].response).toMatchObject({
+      id: "resp_mock_1",
+      status: "completed",
+      incomplete_details: null,
+      output: [item],
+      usage: {
+        input_tokens: 2,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 5,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 7
+      }
+    })
+    // the streamed final response is the JSON answer
+    server.reset()
+    const json: any = await (await respond({ model: "gpt-4.1-mini?chunks=5" })).body.json()
+    expect({ ...json, created_at: 0 }).toEqual({ ...data[12].response, created_at: 0 })
+  })
+
+  it("answers tools with a function_call item, arguments from the schema; streams argument deltas", async () => {
+    const json: any = await (await respond({ model: "gpt-4.1", tools: responsesTools })).body.json()
+    expect(json.status).toBe("completed")
+    expect(json.output).toHaveLength(1)
+    expect(json.output[0]).toMatchObject({
+      id: "fc_mock_1_0",
+      type: "function_call",
+      status: "completed",
+      name: "get_weather"
+    })
+    expect(json.output[0].call_id).toMatch(/^call_mock_/)
+    expect(JSON.parse(json.output[0].arguments)).toEqual(weatherInput)
+    expect(json.usage.output_tokens).toBeGreaterThan(0)
+
+    const text = await (await respond({ model: "gpt-4.1?chunks=3", tools: responsesTools, stream: true })).body.text()
+    const data = responsesEvents(text)
+    expect(data.map((d) => d.type)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.done",
+      "response.output_item.done",
+      "response.completed"
+    ])
+    expect(data[2].item).toEqual({
+      id: "fc_mock_2_0",
+      type: "function_call",
+      status: "in_progress",
+      arguments: "",
+      call_id: expect.stringMatching(/^call_mock_/),
+      name: "get_weather"
+    })
+    const pieces = data.filter((d) => d.type === "response.function_call_arguments.delta")
+    for (const d of pieces) expect(d).toMatchObject({ item_id: "fc_mock_2_0", output_index: 0 })
+    const args = pieces.map((d) => d.delta as string).join("")
+    expect(JSON.parse(args)).toEqual(weatherInput)
+    expect(data[6]).toEqual({
+      type: "response.function_call_arguments.done",
+      sequence_number: 6,
+      item_id: "fc_mock_2_0",
+      name: "get_weather",
+      output_index: 0,
+      arguments: args
+    })
+    expect(data[7].item).toEqual({ ...data[2].item, status: "completed", arguments: args })
+    expect(data[8].response.output).toEqual([data[7].item])
+    expect(data[8].response.status).toBe("completed")
+    expect(data[8].response.usage.output_tokens).toBe(3)
+
+    // tool_choice { type: "function", name } forces a tool; "none" gives text
+    const forced: any = await (await respond({
+      model: "gpt-4.1",
+      tools: responsesTools,
+      tool_choice: { type: "function", name: "search" }
+    })).body.json()
+    expect(forced.output[0]).toMatchObject({ type: "function_call", name: "search", arguments: "{\"q\":\"example\"}" })
+    expect(forced.tool_choice).toEqual({ type: "function", name: "search" })
+    const none: any = await (await respond({ model: "gpt-4.1", tools: responsesTools, tool_choice: "none" })).body
+      .json()
+    expect(none.output[0].content[0].text).toBe("Mock reply to: hello")
+  })
+
+  it("a function_call_output gets a reply that mentions it; input items of every kind are read", async () => {
+    const res = await respond({
+      model: "gpt-4.1",
+      tools: responsesTools,
+      input: [
+        { type: "message", role: "developer", content: "Use tools." },
+        { role: "user", content: "weather in Paris and Oslo?" }, // an EasyInputMessage without type
+        { type: "message", role: "assistant", content: [{ type: "output_text", text: "Checking." }] },
+        { type: "function_call", call_id: "call_1", name: "get_weather", arguments: "{\"city\":\"Paris\"}" },
+        { type: "function_call", call_id: "call_2", name: "get_weather", arguments: "{\"city\":\"Oslo\"}" },
+        { type: "function_call_output", call_id: "call_1", output: "21 degrees" },
+        { type: "function_call_output", call_id: "call_2", output: [{ type: "input_text", text: "-3 degrees" }] }
+      ]
+    })
+    const json: any = await res.body.json()
+    expect(json.status).toBe("completed")
+    expect(json.output[0].content[0].text).toBe("The tool returned: 21 degrees; -3 degrees")
+    // a user message last: a tool call again; with a string input too
+    const again: any = await (await respond({ model: "gpt-4.1", tools: responsesTools, input: "and Rome?" })).body
+      .json()
+    expect(again.output[0].type).toBe("function_call")
+    const plain: any = await (await respond({
+      model: "gpt-4.1",
+      input: [{
+        type: "message",
+        role: "user",
+        content: [{ type: "input_text", text: "a" }, { type: "input_text", text: "b" }]
+      }]
+    })).body.json()
+    expect(plain.output[0].content[0].text).toBe("Mock reply to: ab")
+  })
+
+  it("text and function calls in one answer: one item each, output_index in order (scripted)", async () => {
+    const script = { text: "Let me check.", toolCalls: [{ name: "lookup", arguments: { id: 7 } }, { name: "ping" }] }
+    server.script([script])
+    const text = await (await respond({ model: "gpt-4.1", stream: true })).body.text()
+    const data = responsesEvents(text)
+    const items = data.filter((d) => d.type === "response.output_item.added" || d.type === "response.output_item.done")
+    expect(items.map((d) => [d.type, d.output_index, d.item.type])).toEqual([
+      ["response.output_item.added", 0, "message"],
+      ["response.output_item.done", 0, "message"],
+      ["response.output_item.added", 1, "function_call"],
+      ["response.output_item.done", 1, "function_call"],
+      ["response.output_item.added", 2, "function_call"],
+      ["response.output_item.done", 2, "function_call"]
+    ])
+    expect(responsesFormat.deltas(text).join("")).toBe("Let me check.")
+    const args = (index: number) =>
+      data.filter((d) => d.type === "response.function_call_arguments.delta" && d.output_index === index)
+        .map((d) => d.delta).join("")
+    expect(JSON.parse(args(1))).toEqual({ id: 7 })
+    expect(JSON.parse(args(2))).toEqual({})
+    const completed = data.at(-1)
+    expect(completed.type).toBe("response.completed")
+    expect(completed.response.output.map((o: any) => o.type)).toEqual(["message", "function_call", "function_call"])
+    server.script([script])
+    const json: any = await (await respond({ model: "gpt-4.1" })).body.json()
+    expect(json.output.map((o: any) => [o.type, o.name])).toEqual([
+      ["message", undefined],
+      ["function_call", "lookup"],
+      ["function_call", "ping"]
+    ])
+  })
+
+  it("max_output_tokens cuts the answer: status incomplete, response.incomplete when streaming", async () => {
+    const json: any = await (await respond({ model: "gpt-4.1?chunks=10", max_output_tokens: 3 })).body.json()
+    expect(json.status).toBe("incomplete")
+    expect(json.incomplete_details).toEqual({ reason: "max_output_tokens" })
+    expect(json.output[0].status).toBe("incomplete")
+    expect(json.output[0].content[0].text).toBe("tok1 tok2 tok3 ")
+    expect(json.usage.output_tokens).toBe(3)
+    const text = await (await respond({ model: "gpt-4.1?chunks=10", max_output_tokens: 3, stream: true })).body.text()
+    const data = responsesEvents(text)
+    expect(responsesFormat.deltas(text)).toEqual(["tok1 ", "tok2 ", "tok3 "])
+    expect(data.some((d) => d.type === "response.completed")).toBe(false)
+    const last = data.at(-1)
+    expect(last.type).toBe("response.incomplete")
+    expect(last.response).toMatchObject({
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+      max_output_tokens: 3
+    })
+    expect(last.response.output[0].status).toBe("incomplete")
+  })
+
+  it("error-event: deltas, an error event, then response.failed — sequence numbers unbroken", async () => {
+    const text = await (await respond({ model: "gpt-4.1?chunks=6&fault=error-event", stream: true })).body.text()
+    const data = responsesEvents(text)
+    expect(data.map((d) => d.type)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "error",
+      "response.failed"
+    ])
+    expect(data[7]).toEqual({
+      type: "error",
+      sequence_number: 7,
+      code: "server_error",
+      message: expect.any(String),
+      param: null
+    })
+    expect(data[8].response).toMatchObject({
+      id: "resp_mock_1",
+      status: "failed",
+      error: { code: "server_error", message: data[7].message },
+      usage: null
+    })
+    // a cut in the middle of a function call's arguments
+    const call = await (await respond({
+      model: "gpt-4.1?chunks=4&fault=error-event",
+      tools: responsesTools,
+      stream: true
+    })).body.text()
+    expect(responsesEvents(call).map((d) => d.type).slice(-4)).toEqual([
+      "response.function_call_arguments.delta",
+      "response.function_call_arguments.delta",
+      "error",
+      "response.failed"
+    ])
+    const json: any = await (await respond({ model: "gpt-4.1?fault=error-event" })).body.json()
+    expect(json).toMatchObject({
+      object: "response",
+      status: "failed",
+      error: { code: "server_error" },
+      output: [],
+      usage: null
+    })
+  })
+
+  it("no-done: every delta, no response.completed; JSON: status in_progress", async () => {
+    const text = await (await respond({ model: "gpt-4.1?chunks=3&fault=no-done", stream: true })).body.text()
+    const data = responsesEvents(text)
+    expect(data.map((d) => d.type).slice(-3)).toEqual(Array(3).fill("response.output_text.delta"))
+    expect(text).not.toContain("response.completed")
+    expect(text).not.toContain("response.incomplete")
+    expect(text).not.toContain(".done")
+    const json: any = await (await respond({ model: "gpt-4.1?fault=no-done" })).body.json()
+    expect(json.status).toBe("in_progress")
+    expect(json.usage).toBeNull()
+  })
+
+  it("cut streams keep their sequence numbers; malformed-json breaks exactly one frame", async () => {
+    for (const fault of ["reset-mid-stream", "stall-mid-stream", "malformed-json"]) {
+      const res = await respond({ model: `gpt-4.1?chunks=6&fault=${fault}`, stream: true }, { bodyTimeout: 150 })
+      const { text } = await drain(res.body)
+      const events = sse(text)
+      const parsed = events.map((e) => tryJson(e.data))
+      const good = parsed.filter((d) => d !== undefined)
+      good.forEach((d, i) => expect([fault, d.sequence_number]).toEqual([fault, i]))
+      expect([fault, parsed.length - good.length]).toEqual([fault, fault === "malformed-json" ? 1 : 0])
+      expect(text).not.toContain("response.completed")
+    }
+    await server.waitForClientClose()
+  })
+
+  it("huge-body: the text travels once, in its delta", async () => {
+    const text = await (await respond({ model: "gpt-4.1?fault=huge-body&hugeBytes=100000", stream: true })).body.text()
+    const data = responsesEvents(text)
+    expect(responsesFormat.deltas(text).map((d) => d.length)).toEqual([100000])
+    expect(data.find((d) => d.type === "response.output_text.done").text).toBe("")
+    expect(data.at(-1).type).toBe("response.completed")
+  })
+
+  it("error faults: OpenAI-shaped bodies with the HTTP status", async () => {
+    for (
+      const [fault, status, type, code] of [
+        ["429", 429, "requests", "rate_limit_exceeded"],
+        ["500", 500, "server_error", null],
+        ["503", 503, "server_error", null],
+        ["529", 529, "server_error", null],
+        ["401", 401, "invalid_request_error", "invalid_api_key"],
+        ["403", 403, "request_forbidden", "unsupported_country_region_territory"],
+        ["400-context", 400, "invalid_request_error", "context_length_exceeded"]
+      ] as const
+    ) {
+      const res = await respond({ model: `gpt-4.1?fault=${fault}&retryAfterMs=1500`, stream: true })
+      expect([fault, res.statusCode]).toEqual([fault, status])
+      expect(res.headers["x-request-id"]).toMatch(/^req_mock_/)
+      if (fault !== "401" && fault !== "403" && fault !== "400-context" && fault !== "500") {
+        expect([fault, res.headers["retry-after"], res.headers["retry-after-ms"]]).toEqual([fault, "2", "1500"])
+      }
+      const json: any = await res.body.json()
+      expect(json).toEqual({
+        error: { message: expect.any(String), type, param: fault === "400-context" ? "input" : null, code }
+      })
+    }
+  })
+
+  it("rejects bad bodies and controls with OpenAI-shaped 400s", async () => {
+    for (
+      const [body, words] of [
+        [{ input: "x" }, "model"],
+        [{ model: "gpt-4.1", input: undefined }, "input"],
+        [{ model: "gpt-4.1", input: [] }, "input"],
+        [{ model: "gpt-4.1", input: 42 }, "input"],
+        [{ model: "gpt-4.1", input: [{ type: "message", role: "tool", content: "x" }] }, "input[0].role"],
+        [{ model: "gpt-4.1", input: [{ type: "message", role: "user" }] }, "input[0].content"],
+        [{ model: "gpt-4.1?chunks=0" }, "chunks"]
+      ] as const
+    ) {
+      const res = await post("/v1/responses", { input: "x", ...(body as Record<string, unknown>) })
+      expect(res.statusCode).toBe(400)
+      const json: any = await res.body.json()
+      expect(json.error.type).toBe("invalid_request_error")
+      expect(json.error.message).toContain(words)
+    }
+    const invalid = await request(server.url + "/v1/responses", { dispatcher: agent, method: "POST", body: "{" })
+    expect(invalid.statusCode).toBe(400)
+    expect(((await invalid.body.json()) as any).error.type).toBe("invalid_request_error")
+  })
+})
+
+// -----------------------------------------------------------------------------
 // error shapes per format
 // -----------------------------------------------------------------------------
 

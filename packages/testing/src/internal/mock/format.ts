@@ -1,7 +1,8 @@
 /**
  * A wire format the mock server speaks for chat requests: OpenAI Chat Completions
- * (`openai.ts`), Anthropic Messages (`anthropic.ts`) and Gemini `generateContent`
- * (`gemini.ts`). Each has its own routes (see `server.ts`) and shares the fault machinery.
+ * (`openai.ts`), OpenAI Responses (`responses.ts`), Anthropic Messages (`anthropic.ts`) and
+ * Gemini `generateContent` (`gemini.ts`). Each has its own routes (see `server.ts`) and
+ * shares the fault machinery.
  */
 import type { Intent, Plan } from "./plan.js"
 
@@ -27,8 +28,17 @@ export interface SseFrames {
   readonly content: ReadonlyArray<string>
   /** Frames after the content (finish reason, usage). */
   readonly tail: ReadonlyArray<string>
-  /** The end-of-stream marker (`data: [DONE]\n\n`, Anthropic's `message_stop`), or `""` for formats without one. */
+  /**
+   * The end-of-stream marker (`data: [DONE]\n\n`, Anthropic's `message_stop`, Responses'
+   * `response.completed`), or `""` for formats without one.
+   */
   readonly terminator: string
+  /**
+   * The in-stream error (the `error-event` fault) sent after the head and the first
+   * `contentFrames` content frames — for formats whose events are numbered (Responses'
+   * `sequence_number`); `ChatFormat.errorEvent.frame` otherwise.
+   */
+  readonly errorFrame?: ((contentFrames: number) => string) | undefined
 }
 
 /** Errors a format renders in its own shape. */
@@ -77,8 +87,16 @@ export interface ChatFormat {
   readonly brokenFrame: (context: ResponseContext) => string
   /** An in-stream error event after HTTP 200 (the `error-event` fault), and the same error as a JSON body. */
   readonly errorEvent: { readonly frame: string; readonly body: string }
+  /** The 200 JSON body of the `error-event` fault when it depends on the response (`errorEvent.body` otherwise). */
+  readonly errorJson?: ((context: ResponseContext, intent: Intent) => string) | undefined
   readonly error: (kind: ErrorKind, options?: ErrorOptions) => ErrorResponse
 }
+
+/**
+ * The text of a `huge-body` answer until the server writes the huge string in its place
+ * (formats that repeat the text in later events write an empty text there instead).
+ */
+export const hugePlaceholder = "@@llm-fiber-mock-huge@@"
 
 /** `retry-after` (whole seconds, rounded up) and `retry-after-ms` (exact). */
 export const retryHeaders = (retryAfterMs: number | undefined): Record<string, string> | undefined =>

@@ -27,6 +27,8 @@ export interface Intent {
    * array (`stream` is false then).
    */
   readonly jsonArray?: boolean | undefined
+  /** Request fields the format repeats in its answer (Responses: `instructions`, `tools`, …). */
+  readonly echo?: Readonly<Record<string, unknown>> | undefined
 }
 
 /** Normalized finish reasons (a format maps them to its own names). */

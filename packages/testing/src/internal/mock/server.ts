@@ -3,7 +3,8 @@
  *
  * Routing is by method and path to a handler; chat routes hand a `ChatFormat` (the wire
  * format) to one shared `chat` handler that owns scripts, controls, `times` counters,
- * delays and faults: OpenAI `POST /v1/chat/completions`, Anthropic `POST /v1/messages`,
+ * delays and faults: OpenAI `POST /v1/chat/completions` and `POST /v1/responses`,
+ * Anthropic `POST /v1/messages`,
  * Gemini `POST /{v1beta|v1}/models/{model}:generateContent` and
  * `:streamGenerateContent?alt=sse`.
  */
@@ -11,10 +12,11 @@ import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as Anthropic from "./anthropic.js"
 import * as Controls from "./controls.js"
-import type { ChatFormat, ErrorKind, ResponseContext, SseFrames } from "./format.js"
+import { type ChatFormat, type ErrorKind, hugePlaceholder, type ResponseContext, type SseFrames } from "./format.js"
 import * as Gemini from "./gemini.js"
 import * as OpenAI from "./openai.js"
 import * as Plan from "./plan.js"
+import * as Responses from "./responses.js"
 
 export interface RecordedRequest {
   readonly method: string
@@ -65,7 +67,6 @@ const loopback = (host: string) => host === "localhost" || host === "::1" || hos
 
 const maxRequestBytes = 64 * 1024 * 1024
 const hugeBlock = Buffer.alloc(1 << 20, 0x78) // 1 MiB of "x"
-const hugePlaceholder = "@@llm-fiber-mock-huge@@"
 const hugeToken = JSON.stringify(hugePlaceholder)
 const defaultRetryAfterMs = 10
 const defaultHugeBytes = 50 * 1024 * 1024
@@ -262,7 +263,8 @@ export const start = (options: Options = {}): Promise<Handle> => {
     fault: Controls.Fault | undefined,
     controls: Controls.Controls,
     huge: () => [string, string],
-    format: ChatFormat
+    format: ChatFormat,
+    errorJson?: () => string
   ) => {
     const res = ex.res
     switch (fault) {
@@ -282,7 +284,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
         return send(ex, 200, "text/event-stream; charset=utf-8", malformedSse([], format.eol).join(""))
       case "error-event":
         // the error the stream would carry, as a 200 body
-        return sendJson(ex, 200, format.errorEvent.body)
+        return sendJson(ex, 200, errorJson !== undefined ? errorJson() : format.errorEvent.body)
       case "huge-body": {
         const [before, after] = huge()
         const bytes = controls.hugeBytes ?? defaultHugeBytes
@@ -326,14 +328,19 @@ export const start = (options: Options = {}): Promise<Handle> => {
       case "malformed-sse":
         return writeFrames(ex, [...head, ...content.slice(0, 1), ...malformedSse(content, format.eol)], delay, "end")
       case "error-event":
-        return writeFrames(ex, [...head, ...content.slice(0, cut), format.errorEvent.frame], delay, "end")
+        return writeFrames(
+          ex,
+          [...head, ...content.slice(0, cut), frames.errorFrame?.(cut) ?? format.errorEvent.frame],
+          delay,
+          "end"
+        )
       case "no-done":
         return writeFrames(ex, [...head, ...content], delay, "end")
       case "huge-body": {
         const big = huge()
         const [before, after] = splitHuge(big.content[0] ?? "")
         ex.res.write(big.head.join(""))
-        return writeHuge(ex, before, controls.hugeBytes ?? defaultHugeBytes, after + big.tail.join("") + terminator)
+        return writeHuge(ex, before, controls.hugeBytes ?? defaultHugeBytes, after + big.tail.join("") + big.terminator)
       }
       default:
         return writeFrames(ex, [...head, ...content, ...tail, terminator], delay, "end")
@@ -369,6 +376,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
       const plan = fault === "no-done" || (intent.stream && fault !== undefined && cutFaults.has(fault))
         ? { ...made, finishReason: null }
         : made
+      const errorJson = format.errorJson
       const hugePlan = (): Plan.Plan => ({ ...plan, text: hugePlaceholder, deltas: [hugePlaceholder], toolCalls: [] })
       if (intent.stream) {
         respondSse(
@@ -387,7 +395,8 @@ export const start = (options: Options = {}): Promise<Handle> => {
           fault,
           controls,
           () => splitHuge(format.json(hugePlan(), context, intent)),
-          format
+          format,
+          errorJson !== undefined ? () => errorJson(context, intent) : undefined
         )
       }
     }
@@ -495,6 +504,8 @@ export const start = (options: Options = {}): Promise<Handle> => {
       switch (path) {
         case "/v1/chat/completions":
           return chat(ex, OpenAI.chat, target, body)
+        case "/v1/responses":
+          return chat(ex, Responses.responses, target, body)
         case "/v1/messages":
           return chat(ex, Anthropic.messages, target, body)
         case "/v1/embeddings":
