@@ -354,6 +354,91 @@ const jsonCases: ReadonlyArray<JsonCase> = [
     metadata: { finishReason: "stop", systemFingerprint: "fp_de604bd877", serviceTier: "default" }
   },
   {
+    file: "deepseek/chat/deepseek-json.json",
+    provider: "deepseek",
+    id: "f03bc170-b375-4561-9685-35182c8152c5",
+    model: "deepseek-reasoner",
+    text: {
+      length: 78,
+      sha256: "ab105345f96a2f17ab07873f934512c9cbed883b4900b1b5c5e88b0d354b8458",
+      head: "{\n  \"location\": \"San Francisco\",\n  \"cond"
+    },
+    reasoning: { length: 558, sha256: "77de7a46885adaa3aea0c1a484b4cf3990558165f696e08c7f78132ede0cdf88" },
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { inputTokens: 495, outputTokens: 144, totalTokens: 639, cachedInputTokens: 320, reasoningTokens: 118 }
+  },
+  {
+    file: "deepseek/chat/deepseek-text.json",
+    provider: "deepseek",
+    id: "00f10ecd-60b3-4707-b5db-e4bcadf7aea1",
+    model: "deepseek-chat",
+    text: {
+      length: 1375,
+      sha256: "98a13b04aa9efed6228730c9ef366980326ca8ce8662bfaa0db2bb84601dbbd4",
+      head: "## **Holiday Name: Gratitude of Small Th"
+    },
+    toolCalls: [],
+    finishReason: "length",
+    usage: { inputTokens: 13, outputTokens: 300, totalTokens: 313, cachedInputTokens: 0 }
+  },
+  {
+    file: "groq/groq-text.json",
+    provider: "groq",
+    id: "chatcmpl-09d64d2a-ed1c-4473-829f-78db43f45d13",
+    model: "llama-3.3-70b-versatile",
+    text: {
+      length: 2953,
+      sha256: "3cb2fb56b7cc26b37c92045da39bf1584860fd63b662c6fdc0220ba103da8cc5",
+      head: "I'd like to introduce \"Luminaria\" - a jo"
+    },
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { inputTokens: 45, outputTokens: 607, totalTokens: 652 }
+  },
+  {
+    file: "mistral/mistral-text.json",
+    provider: "mistral",
+    id: "5319bd0299614c679a0068a4f2c8ffd0",
+    model: "mistral-small-latest",
+    text: {
+      length: 1926, // UTF-16 code units (one character outside the BMP)
+      sha256: "744e3a012c895d61979c0a762de209842f031a24dc027c8cf49e88252abbd58f",
+      head: "**Holiday Name: \"World Kindness Day of S"
+    },
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { inputTokens: 13, outputTokens: 434, totalTokens: 447 }
+  },
+  {
+    // xAI leaves reasoning out of completion_tokens: 12 + 2 + 320 = 334 = total_tokens
+    file: "openai-compatible/chat/xai-text.json",
+    provider: "xai",
+    id: "edea4703-19aa-6d74-fedb-dc1c213543e0",
+    model: "grok-3-mini",
+    text: {
+      length: 4,
+      sha256: "dca61d32363b091bf130e0b539eaa6557a3a035be17a1be1e3dc2c183eafcd2f",
+      head: "Grok"
+    },
+    reasoning: { length: 1367, sha256: "45cf12075f51391a29fa659e48a7b89d7447106746999b6b91eb1f6949bdc324" },
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { inputTokens: 12, outputTokens: 322, totalTokens: 334, cachedInputTokens: 2, reasoningTokens: 320 }
+  },
+  {
+    // 291 + 26 + 189 = 506 = total_tokens
+    file: "xai/xai-tool-call.json",
+    provider: "xai",
+    id: "61c0468b-2a98-413e-f654-dbffcdbb62c1",
+    model: "grok-3-mini",
+    text: empty,
+    reasoning: { length: 357, sha256: "634b9de53cb52f6a6ac155490f68d2c21260296282f684d23e4303761362bc85" },
+    toolCalls: [{ id: "call_93562515", name: "weather", rawArguments: "{\"location\":\"San Francisco\"}" }],
+    finishReason: "tool_calls",
+    usage: { inputTokens: 291, outputTokens: 215, totalTokens: 506, cachedInputTokens: 244, reasoningTokens: 189 }
+  },
+  {
     file: "deepseek/chat/deepseek-reasoning.json",
     provider: "deepseek",
     id: "945bb10c-9bf3-47ff-a2a2-43bbe9705c72",
@@ -521,6 +606,16 @@ describe("recorded streams over HTTP", () => {
     const covered = new Set([...streamCases.map((c) => c.file), ...jsonCases.map((c) => c.file)])
     covered.add("openai/chat/reasoning-model-legacy-parameter-error.json")
     for (const file of listFixtures("openai/chat")) expect(covered.has(file), file).toBe(true)
+  })
+
+  it("every chat fixture of the OpenAI-compatible providers is covered", () => {
+    const covered = new Set([...streamCases.map((c) => c.file), ...jsonCases.map((c) => c.file)])
+    // not Chat Completions: audio transcription responses (another API, which we do not speak)
+    const otherApis = new Set(["groq/groq-transcription-text.json", "mistral/mistral-transcription.json"])
+    const folders = ["openai-compatible/chat", "deepseek/chat", "groq", "mistral", "xai"]
+    const files = folders.flatMap((folder) => listFixtures(folder)).filter((f) => /\.(json|txt|sse)$/.test(f))
+    expect(files.length).toBeGreaterThan(20)
+    for (const file of files) if (!otherApis.has(file)) expect(covered.has(file), file).toBe(true)
   })
 
   for (const c of streamCases) {
