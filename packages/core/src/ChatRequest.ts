@@ -129,6 +129,11 @@ export class ChatRequest extends Schema.Class<ChatRequest>("@llm-fiber/ChatReque
   timeout: Schema.optional(TimeoutOverrides),
   /** Models to try, in order, when this one fails with a retryable error. */
   fallback: Schema.optional(Schema.Array(Schema.String)),
+  /**
+   * Also fall back on these non-retryable errors (opt-in): a longer-context model after a
+   * `ContextLengthError`, another name after a `NotFoundError`.
+   */
+  fallbackOn: Schema.optional(Schema.Array(Schema.Literal("ContextLengthError", "NotFoundError"))),
   /** Override the client's retry count for this call. */
   maxRetries: Schema.optional(Schema.Number)
 }) {}
@@ -157,6 +162,7 @@ export interface Input {
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly timeout?: TimeoutOverrides | undefined
   readonly fallback?: ReadonlyArray<string> | undefined
+  readonly fallbackOn?: ReadonlyArray<"ContextLengthError" | "NotFoundError"> | undefined
   readonly maxRetries?: number | undefined
 }
 
@@ -400,6 +406,13 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
     (!Array.isArray(input.fallback) || input.fallback.some((m) => typeof m !== "string" || m.trim() === ""))
   ) {
     return fail("fallback must be a list of model names", "fallback")
+  }
+  if (
+    input.fallbackOn !== undefined &&
+    (!Array.isArray(input.fallbackOn) ||
+      input.fallbackOn.some((tag) => tag !== "ContextLengthError" && tag !== "NotFoundError"))
+  ) {
+    return fail("fallbackOn must list \"ContextLengthError\" and/or \"NotFoundError\"", "fallbackOn")
   }
   const source = input as unknown as Record<string, unknown>
   const fields: Record<string, unknown> = {}

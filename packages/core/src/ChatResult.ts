@@ -82,6 +82,26 @@ export const ProviderMetadata = Schema.Record({ key: Schema.String, value: Schem
 export type ProviderMetadata = typeof ProviderMetadata.Type
 
 /**
+ * A model of a fallback chain that failed before another one served the call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const FallbackAttempt = Schema.Struct({
+  /** The model as the chain named it. */
+  model: Schema.String,
+  /** The tag of the error that moved the call on (`ServerError`, `CircuitOpenError`, …). */
+  error: Schema.String,
+  message: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FallbackAttempt = typeof FallbackAttempt.Type
+
+/**
  * The result of `LlmClient.chat`.
  *
  * @since 0.1.0
@@ -108,6 +128,8 @@ export class ChatResult extends Schema.Class<ChatResult>("@llm-fiber/ChatResult"
   timing: Timing,
   /** The provider's request id (for support tickets). */
   requestId: Schema.optional(Schema.String),
+  /** The models of `request.fallback` that failed before this one answered, in order. */
+  fallbacks: Schema.optional(Schema.Array(FallbackAttempt)),
   providerMetadata: Schema.optional(ProviderMetadata)
 }) {
   /**

@@ -53,7 +53,7 @@ import * as Stream from "effect/Stream"
 import * as Budget from "./Budget.js"
 import * as Catalog from "./Catalog.js"
 import * as ChatRequest from "./ChatRequest.js"
-import type * as ChatResult from "./ChatResult.js"
+import * as ChatResult from "./ChatResult.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as LlmError from "./LlmError.js"
 import * as Metrics from "./Metrics.js"
@@ -385,8 +385,19 @@ const makeWith = (c: Concerns): Service => {
     })
   }
 
-  /** Which failures move on to the next model of a fallback chain. */
-  const fallsBack = (error: LlmError.LlmError) => error.retryable || error._tag === "CircuitOpenError"
+  /**
+   * Which failures move on to the next model of a fallback chain: retryable ones, an open
+   * circuit, and the non-retryable tags the request opted into (`fallbackOn`).
+   */
+  const fallsBack = (request: ChatRequest.ChatRequest, error: LlmError.LlmError) =>
+    error.retryable || error._tag === "CircuitOpenError" ||
+    (request.fallbackOn !== undefined && (request.fallbackOn as ReadonlyArray<string>).includes(error._tag))
+
+  const attemptOf = (model: string, error: LlmError.LlmError): ChatResult.FallbackAttempt => ({
+    model,
+    error: error._tag,
+    message: error.message
+  })
 
   const chat: Service["chat"] = (input) =>
     Effect.suspend(() => {
@@ -395,9 +406,19 @@ const makeWith = (c: Concerns): Service => {
       const request = normalized.right
       const chain = [request.model, ...(request.fallback ?? [])]
       return Effect.flatMap(Clock.currentTimeMillis, (start) => {
+        const failed: Array<ChatResult.FallbackAttempt> = []
         const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
-          Effect.catchAll(chatModel(request, chain[index]!, start), (error) =>
-            index + 1 < chain.length && fallsBack(error) ? loop(index + 1) : Effect.fail(error))
+          Effect.matchEffect(chatModel(request, chain[index]!, start), {
+            onFailure: (error) => {
+              if (index + 1 >= chain.length || !fallsBack(request, error)) return Effect.fail(error)
+              failed.push(attemptOf(chain[index]!, error))
+              return loop(index + 1)
+            },
+            onSuccess: (result) =>
+              Effect.succeed(
+                failed.length === 0 ? result : new ChatResult.ChatResult({ ...result, fallbacks: failed }, true)
+              )
+          })
         return loop(0)
       })
     }).pipe(Effect.withSpan("llm.chat", {
@@ -558,9 +579,17 @@ const makeWith = (c: Concerns): Service => {
       const onEmit = () => {
         emitted = true
       }
+      const failed: Array<ChatResult.FallbackAttempt> = []
+      const withFallbacks = (events: Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>) =>
+        failed.length === 0
+          ? events
+          : Stream.map(events, (e) => (e._tag === "Finish" ? { ...e, fallbacks: failed } : e))
       const loop = (index: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-        Stream.catchAll(streamModel(request, chain[index]!, onEmit), (error) =>
-          !emitted && index + 1 < chain.length && fallsBack(error) ? loop(index + 1) : Stream.fail(error))
+        Stream.catchAll(withFallbacks(streamModel(request, chain[index]!, onEmit)), (error) => {
+          if (emitted || index + 1 >= chain.length || !fallsBack(request, error)) return Stream.fail(error)
+          failed.push(attemptOf(chain[index]!, error))
+          return loop(index + 1)
+        })
       return loop(0)
     }).pipe(Stream.withSpan("llm.chat_stream", {
       kind: "client",

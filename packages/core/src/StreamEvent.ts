@@ -139,6 +139,8 @@ export const Finish = Schema.TaggedStruct("Finish", {
   usage: Schema.optional(UsageModule.Usage),
   cost: Schema.optional(UsageModule.Cost),
   requestId: Schema.optional(Schema.String),
+  /** The models of a fallback chain that failed before this stream's model served it. */
+  fallbacks: Schema.optional(Schema.Array(ChatResult.FallbackAttempt)),
   providerMetadata: Schema.optional(ChatResult.ProviderMetadata)
 })
 
@@ -208,6 +210,7 @@ export class Accumulator {
   usage: UsageModule.Usage | undefined = undefined
   cost: UsageModule.Cost | undefined = undefined
   requestId: string | undefined = undefined
+  fallbacks: ReadonlyArray<ChatResult.FallbackAttempt> | undefined = undefined
   providerMetadata: ChatResult.ProviderMetadata | undefined = undefined
   events = 0
 
@@ -252,6 +255,7 @@ export class Accumulator {
         if (event.usage !== undefined) this.usage = event.usage
         if (event.cost !== undefined) this.cost = event.cost
         if (event.requestId !== undefined) this.requestId = event.requestId
+        if (event.fallbacks !== undefined) this.fallbacks = event.fallbacks
         if (event.providerMetadata !== undefined) this.providerMetadata = event.providerMetadata
         break
     }
@@ -315,6 +319,7 @@ export class Accumulator {
       ...(this.cost !== undefined ? { cost: this.cost } : {}),
       timing,
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
+      ...(this.fallbacks !== undefined ? { fallbacks: this.fallbacks } : {}),
       ...(this.providerMetadata !== undefined ? { providerMetadata: this.providerMetadata } : {})
     }, true)
   }
@@ -453,6 +458,7 @@ export const fromResult = (result: ChatResult.ChatResult): Array<StreamEvent> =>
     usage: result.usage,
     ...(result.cost !== undefined ? { cost: result.cost } : {}),
     ...(result.requestId !== undefined ? { requestId: result.requestId } : {}),
+    ...(result.fallbacks !== undefined ? { fallbacks: result.fallbacks } : {}),
     ...(result.providerMetadata !== undefined ? { providerMetadata: result.providerMetadata } : {})
   }))
   return events

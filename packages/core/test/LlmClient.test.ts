@@ -269,6 +269,7 @@ describe("LlmClient.chat", () => {
       })
       expect(result.text).toBe("from fallback")
       expect(result.provider).toBe("ollama")
+      expect(result.fallbacks).toEqual([{ model: "gpt-4o", error: "ServerError", message: "boom" }])
       expect(primary.calls).toHaveLength(1)
       expect(secondary.calls[0]!.model).toBe("llama3.2")
     }).pipe(Effect.provide(clientWith(primary.provider, secondary.provider)))
@@ -285,6 +286,37 @@ describe("LlmClient.chat", () => {
       )
       expect(error._tag).toBe("InvalidRequestError")
       expect(secondary.calls).toHaveLength(0)
+    }).pipe(Effect.provide(clientWith(primary.provider, secondary.provider)))
+  })
+
+  it.effect("falls back on a context-length error only when the request opts in", () => {
+    const tooLong = () => new LlmError.ContextLengthError({ message: "prompt is too long", status: 400 })
+    const primary = scripted("openai", [{ _tag: "fail", error: tooLong() }, { _tag: "fail", error: tooLong() }])
+    const secondary = scripted("ollama", [{ _tag: "text", text: "bigger window" }])
+    return Effect.gen(function*() {
+      const plain = yield* Effect.flip(LlmClient.chat({ model: "gpt-4o", messages: "hi", fallback: ["ollama:big"] }))
+      expect(plain._tag).toBe("ContextLengthError")
+      expect(secondary.calls).toHaveLength(0)
+      const opted = yield* LlmClient.chat({
+        model: "gpt-4o",
+        messages: "hi",
+        fallback: ["ollama:big"],
+        fallbackOn: ["ContextLengthError"]
+      })
+      expect(opted.text).toBe("bigger window")
+      expect(opted.fallbacks?.map((f) => f.error)).toEqual(["ContextLengthError"])
+    }).pipe(Effect.provide(clientWith(primary.provider, secondary.provider)))
+  })
+
+  it.effect("a stream that falls back before content says so on Finish", () => {
+    const primary = scripted("openai", [{ _tag: "fail", error: serverError("down") }])
+    const secondary = scripted("ollama", [{ _tag: "text", text: "streamed fallback" }])
+    return Effect.gen(function*() {
+      const result = yield* StreamEvent.accumulate(
+        LlmClient.chatStream({ model: "gpt-4o", messages: "hi", maxRetries: 0, fallback: ["ollama:x"] })
+      )
+      expect(result.text).toBe("streamed fallback")
+      expect(result.fallbacks).toEqual([{ model: "gpt-4o", error: "ServerError", message: "down" }])
     }).pipe(Effect.provide(clientWith(primary.provider, secondary.provider)))
   })
 
