@@ -146,3 +146,42 @@ export const forCall = (provider: string, model: string): CallMetrics => {
   cache.set(id, bundle)
   return bundle
 }
+
+const circuitStateKey = MetricKey.gauge("llm_circuit_state", {
+  description: "Circuit breaker state per provider and model: 0 closed, 1 half-open, 2 open"
+})
+
+/**
+ * `llm_circuit_state`: the circuit breaker's state (0 closed, 1 half-open, 2 open), untagged.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const circuitState = Metric.fromMetricKey(circuitStateKey)
+
+/**
+ * `llm_circuit_state` tagged `provider` and `model`; the `CircuitBreaker` sets it on every
+ * transition of that circuit.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const circuitStateFor = (provider: string, model: string): Metric.Metric.Gauge<number> =>
+  Metric.fromMetricKey(
+    MetricKey.taggedWithLabels(circuitStateKey, [
+      MetricLabel.make("provider", provider),
+      MetricLabel.make("model", model)
+    ])
+  )
+
+/**
+ * `llm_rate_limited_total`: calls the client-side `RateLimiter` delayed or rejected
+ * (tag it with `provider` and `model`, as `RateLimiter` does).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const rateLimited = Metric.counter("llm_rate_limited_total", {
+  description: "Calls delayed or rejected by the client-side rate limiter",
+  incremental: true
+})
