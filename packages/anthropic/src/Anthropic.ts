@@ -10,6 +10,8 @@
  * - The key is sent as `x-api-key`; it stays `Redacted` until the header is set and never
  *   appears in errors. `anthropic-version: 2023-06-01` is sent on every request,
  *   `anthropic-beta` when `betas` (option or `providerOptions.anthropic.betas`) name any.
+ * - `apiKeys` (or `ANTHROPIC_API_KEYS=k1,k2`) spreads requests over several keys or
+ *   deployments, skipping a key that got a 429 while it cools down (see `KeyPool`).
  * - `max_tokens` is required by Anthropic: the request's `maxTokens`, else the catalog's
  *   `maxOutputTokens` for the model, else `defaultMaxTokens` (4096).
  * - Cache hints (`cache` on a part, a message, a tool or the request) become
@@ -43,6 +45,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Catalog from "@llm-fiber/core/Catalog"
+import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import * as Provider from "@llm-fiber/core/Provider"
@@ -107,7 +110,7 @@ export const capabilities: Provider.Capabilities = {
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends KeyPool.ProviderOptions {
   /** The API key (`x-api-key`); without one no key header is sent (gateways that add it). */
   readonly apiKey?: Redacted.Redacted | string | undefined
   /** Default `https://api.anthropic.com` (without `/v1`). */
@@ -155,7 +158,12 @@ const joinBetas = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): string |
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
-  Effect.zipWith(HttpClient.HttpClient, Catalog.Catalog, (base, catalog) => makeWith(base, catalog, options))
+  Effect.zipWith(HttpClient.HttpClient, Catalog.Catalog, (base, catalog) =>
+    KeyPool.makeProvider(
+      options.name ?? "anthropic",
+      options,
+      (connection) => makeWith(base, catalog, connection === undefined ? options : { ...options, ...connection })
+    ))
 
 const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options: Options): Provider.Provider => {
   const name = options.name ?? "anthropic"
@@ -275,16 +283,18 @@ export const layer = (
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl"> {
+export interface ConfigOptions extends Omit<Options, "apiKey" | "apiKeys" | "baseUrl"> {
   /** Default: `ANTHROPIC_API_KEY` (optional). */
   readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `ANTHROPIC_API_KEYS`, comma-separated (optional); when set it wins over `apiKey`. */
+  readonly apiKeys?: Config.Config<ReadonlyArray<KeyPool.KeyEntry>> | undefined
   /** Default: `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com`. */
   readonly baseUrl?: Config.Config<string | undefined> | undefined
 }
 
 /**
  * Register an Anthropic provider configured through `Config` (by default from
- * `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`).
+ * `ANTHROPIC_API_KEY` or `ANTHROPIC_API_KEYS`, and `ANTHROPIC_BASE_URL`).
  *
  * @since 0.1.0
  * @category layers
@@ -296,9 +306,11 @@ export const layerConfig = (
     Effect.map(
       Config.all({
         apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("ANTHROPIC_API_KEY")),
+        apiKeys: options.apiKeys ?? KeyPool.configKeys("ANTHROPIC_API_KEYS"),
         baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("ANTHROPIC_BASE_URL"))
       }),
-      (values) => layer({ ...options, ...values })
+      (values) =>
+        layer({ ...options, ...values, ...KeyPool.preferPool(values.apiKey, values.apiKeys, options.keyPool) })
     )
   )
 
@@ -349,12 +361,19 @@ const pluginLayer = (
     const betas = yield* parseBetas(settings.betas)
     const env = yield* Config.all({
       apiKey: ProviderConfig.optional(Config.redacted("ANTHROPIC_API_KEY")),
+      apiKeys: KeyPool.configKeys("ANTHROPIC_API_KEYS"),
       baseUrl: ProviderConfig.optional(Config.string("ANTHROPIC_BASE_URL"))
     })
-    const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : ProviderConfig.redactedKey(env.apiKey)
+    // an explicit key setting wins over ANTHROPIC_API_KEYS, which wins over ANTHROPIC_API_KEY
+    const apiKeys = apiKeySetting === undefined && env.apiKeys.length > 0 ? env.apiKeys : undefined
+    const apiKey = apiKeys !== undefined ?
+      undefined :
+      apiKeySetting !== undefined ?
+      Redacted.make(apiKeySetting) :
+      ProviderConfig.redactedKey(env.apiKey)
     const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
-    if (apiKey === undefined && baseUrl === undefined) return Layer.empty
-    return layer({ apiKey, baseUrl, betas })
+    if (apiKey === undefined && apiKeys === undefined && baseUrl === undefined) return Layer.empty
+    return layer({ apiKey, apiKeys, baseUrl, betas })
   }))
 
 /**

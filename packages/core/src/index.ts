@@ -15,6 +15,8 @@ export * as ChatResult from "./ChatResult.js"
 /** @since 0.1.0 */
 export * as CircuitBreaker from "./CircuitBreaker.js"
 /** @since 0.1.0 */
+export * as KeyPool from "./KeyPool.js"
+/** @since 0.1.0 */
 export * as LlmClient from "./LlmClient.js"
 /** @since 0.1.0 */
 export * as LlmError from "./LlmError.js"

@@ -12,6 +12,8 @@
  *   `https://generativelanguage.googleapis.com`.
  * - The key travels in the `x-goog-api-key` header only (never in the URL), stays
  *   `Redacted` until the header is set, and never appears in errors.
+ * - `apiKeys` (or `GEMINI_API_KEYS=k1,k2`) spreads requests over several keys or
+ *   deployments, skipping a key that got a 429 while it cools down (see `KeyPool`).
  * - Gemini names no tool calls: ids are generated, stable for a response
  *   (`{responseId}_call_{n}`). Tool results go back as `functionResponse` with the
  *   function's name — taken from the tool-result part's `name`, else from the assistant
@@ -42,6 +44,7 @@
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import type * as Provider from "@llm-fiber/core/Provider"
@@ -111,7 +114,7 @@ export const capabilities: Provider.Capabilities = {
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends KeyPool.ProviderOptions {
   /** The API key (sent as `x-goog-api-key`); without one no key header is sent. */
   readonly apiKey?: Redacted.Redacted | string | undefined
   /** Default `https://generativelanguage.googleapis.com` (no version path). */
@@ -187,7 +190,13 @@ export const make = (
     const version = options.apiVersion === undefined ? "v1beta" : parseApiVersion(options.apiVersion)
     return version === undefined ?
       Effect.fail(versionError(options.apiVersion, ["apiVersion"])) :
-      Effect.succeed(makeWith(base, options, version))
+      Effect.sync(() =>
+        KeyPool.makeProvider(
+          options.name ?? "gemini",
+          options,
+          (connection) => makeWith(base, connection === undefined ? options : { ...options, ...connection }, version)
+        )
+      )
   })
 
 const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVersion): Provider.Provider => {
@@ -320,9 +329,11 @@ export const layer = (
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "apiVersion"> {
+export interface ConfigOptions extends Omit<Options, "apiKey" | "apiKeys" | "baseUrl" | "apiVersion"> {
   /** Default: `GEMINI_API_KEY`, else `GOOGLE_API_KEY` (optional). */
   readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `GEMINI_API_KEYS`, comma-separated (optional); when set it wins over `apiKey`. */
+  readonly apiKeys?: Config.Config<ReadonlyArray<KeyPool.KeyEntry>> | undefined
   /** Default: `GEMINI_BASE_URL`, else `https://generativelanguage.googleapis.com`. */
   readonly baseUrl?: Config.Config<string | undefined> | undefined
   /** Default: `GEMINI_API_VERSION` (`v1beta` or `v1`), else `v1beta`. */
@@ -359,12 +370,14 @@ export const layerConfig = (
     Effect.map(
       Config.all({
         apiKey: options.apiKey ?? envKey,
+        apiKeys: options.apiKeys ?? KeyPool.configKeys("GEMINI_API_KEYS"),
         baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("GEMINI_BASE_URL")),
         apiVersion: envVersion(options.apiVersion ?? ProviderConfig.optional(Config.string("GEMINI_API_VERSION")), [
           "GEMINI_API_VERSION"
         ])
       }),
-      (values) => layer({ ...options, ...values })
+      (values) =>
+        layer({ ...options, ...values, ...KeyPool.preferPool(values.apiKey, values.apiKeys, options.keyPool) })
     )
   )
 
@@ -409,6 +422,7 @@ const pluginLayer = (
     const versionSetting = yield* optionalString(settings, "apiVersion")
     const env = yield* Config.all({
       apiKey: envKey,
+      apiKeys: KeyPool.configKeys("GEMINI_API_KEYS"),
       baseUrl: ProviderConfig.optional(Config.string("GEMINI_BASE_URL")),
       apiVersion: envVersion(ProviderConfig.optional(Config.string("GEMINI_API_VERSION")), ["GEMINI_API_VERSION"])
     })
@@ -419,10 +433,16 @@ const pluginLayer = (
         return yield* Effect.fail(settingError("apiVersion", `expected v1beta or v1, got "${versionSetting}"`))
       }
     }
-    const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : env.apiKey
+    // an explicit key setting wins over GEMINI_API_KEYS, which wins over GEMINI_API_KEY / GOOGLE_API_KEY
+    const apiKeys = apiKeySetting === undefined && env.apiKeys.length > 0 ? env.apiKeys : undefined
+    const apiKey = apiKeys !== undefined
+      ? undefined
+      : apiKeySetting !== undefined
+      ? Redacted.make(apiKeySetting)
+      : env.apiKey
     const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
-    if (apiKey === undefined && baseUrl === undefined) return Layer.empty
-    return layer({ apiKey, baseUrl, apiVersion })
+    if (apiKey === undefined && apiKeys === undefined && baseUrl === undefined) return Layer.empty
+    return layer({ apiKey, apiKeys, baseUrl, apiVersion })
   }))
 
 /**

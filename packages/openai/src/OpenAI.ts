@@ -14,6 +14,8 @@
  *   `https://api.openai.com/v1`, `http://localhost:11434/v1`.
  * - Without an API key no `Authorization` header is sent (local servers).
  * - The key stays `Redacted` until the header is set and never appears in errors.
+ * - `apiKeys` (or `OPENAI_API_KEYS=sk-a,sk-b`) spreads requests over several keys or
+ *   deployments, skipping a key that got a 429 while it cools down (see `KeyPool`).
  * - `maxTokens` is sent as `max_completion_tokens` to OpenAI (reasoning models reject the
  *   deprecated `max_tokens`) and as `max_tokens` to compatible servers.
  * - `providerOptions[<provider name>]` is merged into the request body last.
@@ -46,6 +48,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import * as Provider from "@llm-fiber/core/Provider"
@@ -108,7 +111,7 @@ export const compatibleCapabilities: Provider.Capabilities = { ...capabilities, 
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends KeyPool.ProviderOptions {
   /** The API key; without one no `Authorization` header is sent. */
   readonly apiKey?: Redacted.Redacted | string | undefined
   /** Default `https://api.openai.com/v1` (the path includes the version). */
@@ -156,7 +159,12 @@ export interface Options {
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
-  Effect.map(HttpClient.HttpClient, (base) => makeWith(base, options))
+  Effect.map(HttpClient.HttpClient, (base) =>
+    KeyPool.makeProvider(
+      options.name ?? "openai",
+      options,
+      (connection) => makeWith(base, connection === undefined ? options : { ...options, ...connection })
+    ))
 
 /** What both OpenAI modes share: the configured `HttpClient`, URLs, error wording, embeddings. */
 interface Shared {
@@ -367,7 +375,12 @@ export interface ResponsesOptions
 export const makeResponses = (
   options: ResponsesOptions = {}
 ): Effect.Effect<Provider.Provider, never, HttpClient.HttpClient> =>
-  Effect.map(HttpClient.HttpClient, (base) => makeResponsesWith(base, options))
+  Effect.map(HttpClient.HttpClient, (base) =>
+    KeyPool.makeProvider(
+      options.name ?? "openai-responses",
+      options,
+      (connection) => makeResponsesWith(base, connection === undefined ? options : { ...options, ...connection })
+    ))
 
 const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOptions): Provider.Provider => {
   const { baseUrl, client, embed, explain, name } = shared(base, options, "openai-responses")
@@ -447,10 +460,12 @@ export const responses = (
  * @category models
  */
 export interface ResponsesConfigOptions
-  extends Omit<ResponsesOptions, "apiKey" | "baseUrl" | "organization" | "project">
+  extends Omit<ResponsesOptions, "apiKey" | "apiKeys" | "baseUrl" | "organization" | "project">
 {
   /** Default: `OPENAI_API_KEY` (optional). */
   readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `OPENAI_API_KEYS`, comma-separated (optional); when set it wins over `apiKey`. */
+  readonly apiKeys?: Config.Config<ReadonlyArray<KeyPool.KeyEntry>> | undefined
   /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. */
   readonly baseUrl?: Config.Config<string | undefined> | undefined
   /** Default: `OPENAI_ORG_ID` (optional). */
@@ -461,7 +476,7 @@ export interface ResponsesConfigOptions
 
 /**
  * Register the OpenAI Responses API provider configured through `Config` (by default from
- * `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
+ * `OPENAI_API_KEY` or `OPENAI_API_KEYS`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
  *
  * @since 0.1.0
  * @category layers
@@ -473,11 +488,13 @@ export const responsesConfig = (
     Effect.map(
       Config.all({
         apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+        apiKeys: options.apiKeys ?? KeyPool.configKeys("OPENAI_API_KEYS"),
         baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
         organization: options.organization ?? ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
         project: options.project ?? ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID"))
       }),
-      (values) => responses({ ...options, ...values })
+      (values) =>
+        responses({ ...options, ...values, ...KeyPool.preferPool(values.apiKey, values.apiKeys, options.keyPool) })
     )
   )
 
@@ -488,9 +505,11 @@ export const responsesConfig = (
  * @since 0.1.0
  * @category models
  */
-export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "organization" | "project"> {
+export interface ConfigOptions extends Omit<Options, "apiKey" | "apiKeys" | "baseUrl" | "organization" | "project"> {
   /** Default: `OPENAI_API_KEY` (optional). */
   readonly apiKey?: Config.Config<Redacted.Redacted | undefined> | undefined
+  /** Default: `OPENAI_API_KEYS`, comma-separated (optional); when set it wins over `apiKey`. */
+  readonly apiKeys?: Config.Config<ReadonlyArray<KeyPool.KeyEntry>> | undefined
   /** Default: `OPENAI_BASE_URL`, else `https://api.openai.com/v1`. */
   readonly baseUrl?: Config.Config<string | undefined> | undefined
   /** Default: `OPENAI_ORG_ID` (optional). */
@@ -501,7 +520,7 @@ export interface ConfigOptions extends Omit<Options, "apiKey" | "baseUrl" | "org
 
 /**
  * Register an OpenAI provider configured through `Config` (by default from
- * `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
+ * `OPENAI_API_KEY` or `OPENAI_API_KEYS`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`).
  *
  * @since 0.1.0
  * @category layers
@@ -513,11 +532,13 @@ export const layerConfig = (
     Effect.map(
       Config.all({
         apiKey: options.apiKey ?? ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+        apiKeys: options.apiKeys ?? KeyPool.configKeys("OPENAI_API_KEYS"),
         baseUrl: options.baseUrl ?? ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
         organization: options.organization ?? ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
         project: options.project ?? ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID"))
       }),
-      (values) => layer({ ...options, ...values })
+      (values) =>
+        layer({ ...options, ...values, ...KeyPool.preferPool(values.apiKey, values.apiKeys, options.keyPool) })
     )
   )
 
@@ -699,6 +720,7 @@ const pluginLayer = (
     const extra = yield* parseCompatible(settings.compatible)
     const env = yield* Config.all({
       apiKey: ProviderConfig.optional(Config.redacted("OPENAI_API_KEY")),
+      apiKeys: KeyPool.configKeys("OPENAI_API_KEYS"),
       baseUrl: ProviderConfig.optional(Config.string("OPENAI_BASE_URL")),
       organization: ProviderConfig.optional(Config.string("OPENAI_ORG_ID")),
       project: ProviderConfig.optional(Config.string("OPENAI_PROJECT_ID")),
@@ -707,11 +729,21 @@ const pluginLayer = (
     const names = new Set(extra.map((c) => c.name))
     const layers: Array<Layer.Layer<never, never, ProviderRegistry.ProviderRegistry | HttpClient.HttpClient>> = []
     if (!openaiOff && !names.has("openai")) {
-      const apiKey = apiKeySetting !== undefined ? Redacted.make(apiKeySetting) : ProviderConfig.redactedKey(env.apiKey)
+      // an explicit key setting wins over OPENAI_API_KEYS, which wins over OPENAI_API_KEY;
+      // `openai` and `openai-responses` share one pool (and so its cooldowns)
+      const keyPool = apiKeySetting === undefined && env.apiKeys.length > 0 ?
+        yield* KeyPool.make({ keys: env.apiKeys, name: "openai" }) :
+        undefined
+      const apiKey = keyPool !== undefined ?
+        undefined :
+        apiKeySetting !== undefined ?
+        Redacted.make(apiKeySetting) :
+        ProviderConfig.redactedKey(env.apiKey)
       const baseUrl = baseUrlSetting ?? ProviderConfig.nonEmptyString(env.baseUrl)
-      if (apiKey !== undefined || baseUrl !== undefined) {
+      if (apiKey !== undefined || keyPool !== undefined || baseUrl !== undefined) {
         const connection = {
           apiKey,
+          keyPool,
           baseUrl,
           organization: organization ?? ProviderConfig.nonEmptyString(env.organization),
           project: project ?? ProviderConfig.nonEmptyString(env.project)
@@ -733,7 +765,7 @@ const pluginLayer = (
 /**
  * The plugin `LlmClient.layerFromEnv` loads from this package: registers `openai` (and,
  * unless `responses: false`, `openai-responses` with the same connection) when
- * `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set (or settings give `apiKey` / `baseUrl`),
+ * `OPENAI_API_KEY`, `OPENAI_API_KEYS` or `OPENAI_BASE_URL` is set (or settings give `apiKey` / `baseUrl`),
  * `ollama` always (unless `ollama: false`), and every `compatible` server of the settings.
  *
  * @since 0.1.0
