@@ -165,10 +165,18 @@ const shouldRetry = (
   if (hinted !== undefined && hinted > policy.maxRetryAfterMs) return Effect.succeed(false)
   return Effect.gen(function*() {
     if (driver.current === undefined) driver.current = yield* Schedule.driver(retrySchedule(policy))
+    // a span event per retry, recorded when the retry is decided (before the backoff)
+    const span = yield* Effect.option(Effect.currentSpan)
+    if (Option.isSome(span)) {
+      span.value.event("llm.retry", yield* Clock.currentTimeNanos, {
+        "llm.attempt": attempt,
+        "error.type": error._tag,
+        ...(hinted !== undefined ? { "llm.retry_after_ms": hinted } : {})
+      })
+    }
     const next = yield* Effect.either(driver.current.next(error))
     if (Either.isLeft(next)) return false
     yield* Metric.increment(metrics.retries)
-    yield* Effect.annotateCurrentSpan("llm.retry", attempt)
     return true
   })
 }

@@ -12,7 +12,21 @@ import {
   StreamEvent,
   Timeouts
 } from "@llm-fiber/core"
-import { Cause, Chunk, Duration, Effect, Exit, Fiber, Layer, Metric, Option, Schedule, Stream, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  Option,
+  Schedule,
+  Stream,
+  TestClock,
+  Tracer
+} from "effect"
 
 // A provider scripted per attempt, recording what it was asked. Kept local so the core's
 // pipeline tests do not depend on @llm-fiber/testing.
@@ -179,6 +193,37 @@ describe("LlmClient.chat", () => {
       expect(result.text).toBe("third time lucky")
       expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3])
     }).pipe(Effect.provide(clientWith(provider)))
+  })
+
+  it.effect("each retry is an event on the call's span", () => {
+    const { provider } = scripted("openai", [
+      { _tag: "fail", error: rateLimited(100) },
+      { _tag: "text", text: "ok" }
+    ])
+    const events: Array<{ span: string; name: string; attributes: Record<string, unknown> | undefined }> = []
+    const recording = Tracer.make({
+      span: (name, parent, context, links, startTime, kind) => {
+        const span = native.span(name, parent, context, links, startTime, kind)
+        const event = span.event.bind(span)
+        span.event = (eventName, time, attributes) => {
+          events.push({ span: name, name: eventName, attributes })
+          event(eventName, time, attributes)
+        }
+        return span
+      },
+      context: (f) => f()
+    })
+    const native = Effect.runSync(Effect.tracer)
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(LlmClient.chat({ model: "gpt-4o", messages: "hi" }))
+      yield* TestClock.adjust(Duration.millis(100))
+      yield* Fiber.join(fiber)
+      expect(events).toEqual([{
+        span: "llm.chat",
+        name: "llm.retry",
+        attributes: { "llm.attempt": 1, "error.type": "RateLimitError", "llm.retry_after_ms": 100 }
+      }])
+    }).pipe(Effect.provide(clientWith(provider)), Effect.withTracer(recording))
   })
 
   it.effect("gives up after maxRetries (default 2) with the last error", () => {
