@@ -1,3 +1,4 @@
+import { HttpClientError, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { LlmError, ProviderHttp, type Sse } from "@llm-fiber/core"
 import { Chunk, Effect, Either, Stream } from "effect"
@@ -52,4 +53,38 @@ describe("ProviderHttp.mapEvents", () => {
       }, () => {})))
       expect(exit._tag === "Failure" && exit.cause._tag).toBe("Die")
     }))
+})
+
+describe("ProviderHttp.fromTransportError", () => {
+  const request = HttpClientRequest.post("http://127.0.0.1:1/v1/chat/completions")
+  const transport = (cause: unknown) => new HttpClientError.RequestError({ request, reason: "Transport", cause })
+  const spec = { provider: "openai", model: "gpt-4o" }
+
+  it("an undici connect timeout is a TimeoutError in the connect phase", () => {
+    const error = ProviderHttp.fromTransportError(
+      transport(Object.assign(new Error("Connect Timeout Error"), { code: "UND_ERR_CONNECT_TIMEOUT" })),
+      spec,
+      "request"
+    )
+    expect(error._tag).toBe("TimeoutError")
+    expect(error._tag === "TimeoutError" && error.phase).toBe("connect")
+    expect(error.retryable).toBe(true)
+  })
+
+  it("a refused or reset connection is a retryable NetworkError that says when it happened", () => {
+    const refused = ProviderHttp.fromTransportError(
+      transport(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" })),
+      spec,
+      "request"
+    )
+    expect(refused).toMatchObject({ _tag: "NetworkError", code: "ECONNREFUSED", provider: "openai", model: "gpt-4o" })
+    expect(refused.message).toContain("before a response arrived")
+    const reset = ProviderHttp.fromTransportError(
+      transport(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" })),
+      spec,
+      "response"
+    )
+    expect(reset.message).toContain("while reading the response")
+    expect(reset.retryable).toBe(true)
+  })
 })
