@@ -8,25 +8,17 @@ import * as ChatResult from "@llm-fiber/core/ChatResult"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import type * as Message from "@llm-fiber/core/Message"
 import type * as Usage from "@llm-fiber/core/Usage"
+import * as Wire from "@llm-fiber/core/Wire"
 import * as Either from "effect/Either"
 
 /** What the mappers need to know about the call. */
-export interface Context {
-  /** The provider's registry name (`openai`, `ollama`, …), also the `providerMetadata` key. */
-  readonly provider: string
-  /** The model that was asked for (used when the response names none). */
-  readonly model: string
-  readonly requestId?: string | undefined
-}
+export type Context = Wire.MappingContext
 
-/** A plain object (not null, not an array). */
-export const isObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+export const isObject = Wire.isObject
 
-const num = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
+const num = Wire.num
 
-/** A non-empty string, or undefined. */
-export const nonEmpty = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
+export const nonEmpty = Wire.nonEmpty
 
 /**
  * Map `usage` to the normalized `Usage`.

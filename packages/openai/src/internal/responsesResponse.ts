@@ -8,10 +8,11 @@ import * as ChatResult from "@llm-fiber/core/ChatResult"
 import * as LlmError from "@llm-fiber/core/LlmError"
 import type * as Message from "@llm-fiber/core/Message"
 import type * as Usage from "@llm-fiber/core/Usage"
+import * as Wire from "@llm-fiber/core/Wire"
 import * as Either from "effect/Either"
 import { type Context, generatedToolCallId, isObject, nonEmpty } from "./response.js"
 
-const num = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
+const num = Wire.num
 
 /**
  * Map a Responses `usage` object: `input_tokens` (cached included),
