@@ -36,6 +36,21 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_SYSTEM,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT
+} from "@opentelemetry/semantic-conventions/incubating"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -50,6 +65,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import * as Budget from "./Budget.js"
 import * as Catalog from "./Catalog.js"
 import * as ChatRequest from "./ChatRequest.js"
@@ -65,6 +81,7 @@ import * as RateLimiter from "./RateLimiter.js"
 import * as ResponseCache from "./ResponseCache.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import * as StreamEvent from "./StreamEvent.js"
+import * as Telemetry from "./Telemetry.js"
 import * as Timeouts from "./Timeouts.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
 
@@ -134,7 +151,68 @@ interface Concerns {
   readonly budget: Middleware.Middleware
   readonly rateLimiter: Middleware.Middleware
   readonly breaker: Middleware.Middleware
+  readonly logContent: Telemetry.LogContentSettings
 }
+
+/** What one call (all its models and attempts) learned, for its span and log line. */
+interface CallState {
+  provider: string | undefined
+  model: string | undefined
+  attempts: number
+  cache: "hit" | "miss" | "none"
+  result: ChatResult.ChatResult | undefined
+  /** When the call started and its span (streams: set by the first model of the chain). */
+  start: number | undefined
+  span: Option.Option<Tracer.Span>
+  /** The call's log line, written by `finish` and logged once the span has ended. */
+  log:
+    | { readonly level: "ok" | "error"; readonly message: string; readonly fields: Record<string, unknown> }
+    | undefined
+}
+
+const newCallState = (): CallState => ({
+  provider: undefined,
+  model: undefined,
+  attempts: 0,
+  cache: "none",
+  result: undefined,
+  start: undefined,
+  span: Option.none(),
+  log: undefined
+})
+
+/**
+ * The call's log line, written after its span has ended — inside the span, Effect's
+ * tracer logger would also copy it onto the span as an event.
+ */
+const logCall = (state: CallState): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const log = state.log
+    if (log === undefined) return Effect.void
+    return Effect.annotateLogs(
+      log.level === "ok" ? Effect.logInfo(log.message) : Effect.logWarning(log.message),
+      log.fields
+    )
+  })
+
+/** The current time, and (first time only) the call's start and span in `state`. */
+const captureStart = (state: CallState): Effect.Effect<number> =>
+  Effect.map(Effect.zip(Clock.currentTimeMillis, Effect.option(Effect.currentSpan)), ([now, span]) => {
+    if (state.start === undefined) {
+      state.start = now
+      state.span = span
+    }
+    return now
+  })
+
+/** The `first_token` event on the current span (once per stream). */
+const firstToken = (ttfbMs: number): Effect.Effect<void> =>
+  Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+    Option.isNone(span)
+      ? Effect.void
+      : Effect.map(Clock.currentTimeNanos, (now) => {
+        span.value.event(Telemetry.firstTokenEvent, now, { [Telemetry.attributes.ttfbMs]: ttfbMs })
+      }))
 
 const retryAfterOf = (error: LlmError.LlmError): number | undefined =>
   "retryAfterMs" in error ? error.retryAfterMs : undefined
@@ -265,7 +343,8 @@ export const make: Effect.Effect<Service, never, ProviderRegistry.ProviderRegist
     cache: yield* ResponseCache.ResponseCache,
     budget: yield* Budget.Budget,
     rateLimiter: yield* RateLimiter.RateLimiter,
-    breaker: yield* CircuitBreaker.CircuitBreaker
+    breaker: yield* CircuitBreaker.CircuitBreaker,
+    logContent: yield* Telemetry.LogContent
   }
   return makeWith(concerns)
 })
@@ -305,13 +384,19 @@ const makeWith = (c: Concerns): Service => {
   // ---------------------------------------------------------------------------
 
   /** The provider call, timed out and retried, with its cost. */
-  const providerChat = (info: Middleware.CallInfo): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
+  const providerChat = (
+    info: Middleware.CallInfo,
+    state: CallState
+  ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
     const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
     const metrics = Metrics.forCall(info.provider, info.model)
     const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
     const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
-      info.implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n }).pipe(
+      Effect.suspend(() => {
+        state.attempts++
+        return info.implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n })
+      }).pipe(
         Effect.timeoutFail({
           duration: Duration.millis(timeouts.totalMs),
           onTimeout: () => timeoutError("total", timeouts.totalMs, info)
@@ -338,8 +423,11 @@ const makeWith = (c: Concerns): Service => {
     })
   }
 
-  const pipelineChat = (info: Middleware.CallInfo) =>
-    c.cache.chat(info, c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, providerChat(info)))))
+  const pipelineChat = (info: Middleware.CallInfo, state: CallState) =>
+    c.cache.chat(
+      info,
+      c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, providerChat(info, state))))
+    )
 
   const recordSuccess = (m: Metrics.CallMetrics, result: ChatResult.ChatResult, latencyMs: number) =>
     Effect.all([
@@ -359,17 +447,19 @@ const makeWith = (c: Concerns): Service => {
   const chatModel = (
     request: ChatRequest.ChatRequest,
     model: string,
-    start: number
+    start: number,
+    state: CallState
   ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const resolution = resolve(model, request.provider)
     if (Either.isLeft(resolution)) return Effect.fail(resolution.left)
     const r = resolution.right
+    state.provider = r.provider
+    state.model = r.model
     const info = callInfo("chat", request, r)
     const m = Metrics.forCall(r.provider, r.model)
     return Effect.gen(function*() {
-      yield* Effect.annotateCurrentSpan({ "gen_ai.provider.name": r.provider, "gen_ai.request.model": r.model })
       yield* Metric.increment(m.requests)
-      const exit = yield* Effect.exit(pipelineChat(info))
+      const exit = yield* Effect.exit(pipelineChat(info, state))
       const end = yield* Clock.currentTimeMillis
       if (Exit.isSuccess(exit)) {
         const attemptTiming = exit.value.timing
@@ -381,6 +471,7 @@ const makeWith = (c: Concerns): Service => {
           }
         }, true)
         yield* recordSuccess(m, result, end - start)
+        state.result = result
         return result
       }
       const failure = Cause.failureOption(exit.cause)
@@ -407,16 +498,110 @@ const makeWith = (c: Concerns): Service => {
     message: error.message
   })
 
+  /**
+   * The end of a call, inside its span: the span attributes (GenAI semantic conventions
+   * and ours) and the fields of its log line (`logCall` writes it after the span).
+   * Runs once per call.
+   */
+  const finish = (
+    operation: "chat" | "stream",
+    request: ChatRequest.ChatRequest,
+    state: CallState,
+    start: number,
+    span: Option.Option<Tracer.Span>,
+    exit: Exit.Exit<unknown, unknown>
+  ): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      const provider = state.provider ?? request.provider
+      const model = state.model ?? request.model
+      const result = state.result
+      const attrs: Record<string, unknown> = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+        [ATTR_GEN_AI_REQUEST_MODEL]: model,
+        [Telemetry.attributes.attempts]: state.attempts,
+        [Telemetry.attributes.cache]: state.cache
+      }
+      if (provider !== undefined) {
+        attrs[ATTR_GEN_AI_PROVIDER_NAME] = provider
+        attrs[ATTR_GEN_AI_SYSTEM] = provider
+      }
+      if (request.temperature !== undefined) attrs[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature
+      if (request.maxTokens !== undefined) attrs[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens
+      const log: Record<string, unknown> = {
+        operation,
+        provider,
+        model,
+        attempts: state.attempts,
+        cache: state.cache
+      }
+      let failed: LlmError.LlmError | undefined
+      let status = "ok"
+      if (Exit.isFailure(exit)) {
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure) && LlmError.isLlmError(failure.value)) failed = failure.value
+        status = failed !== undefined ? failed._tag : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
+        attrs[ATTR_ERROR_TYPE] = status
+      }
+      log.status = status
+      if (failed === undefined && result !== undefined) {
+        attrs[ATTR_GEN_AI_RESPONSE_MODEL] = result.model
+        attrs[ATTR_GEN_AI_RESPONSE_ID] = result.id
+        attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [result.finishReason]
+        attrs[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = result.usage.inputTokens
+        attrs[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = result.usage.outputTokens
+        log.inputTokens = result.usage.inputTokens
+        log.outputTokens = result.usage.outputTokens
+        if (result.timing.ttfbMs !== undefined) log.ttfbMs = result.timing.ttfbMs
+        if (result.cost !== undefined) {
+          attrs[Telemetry.attributes.costUsd] = result.cost.totalUsd
+          log.costUsd = result.cost.totalUsd
+        }
+        if (result.requestId !== undefined) log.requestId = result.requestId
+      } else if (failed !== undefined) {
+        log.errorMessage = failed.message
+        if (failed.requestId !== undefined) log.requestId = failed.requestId
+      }
+      if (c.logContent.enabled) {
+        log.prompt = Telemetry.truncate(Telemetry.renderMessages(request.messages), c.logContent.maxChars)
+        if (result !== undefined && failed === undefined) {
+          log.completion = Telemetry.truncate(result.text, c.logContent.maxChars)
+        }
+      }
+      return Effect.map(Clock.currentTimeMillis, (end) => {
+        log.latencyMs = end - start
+        state.log = { level: status === "ok" ? "ok" : "error", message: `llm.${operation}`, fields: log }
+        // set on the span captured at the start: a stream's finalizer does not see it as current
+        if (Option.isSome(span)) { for (const key in attrs) span.value.attribute(key, attrs[key]) }
+      })
+    })
+
+  // a fresh state each time the returned effect runs (it may be retried or repeated)
   const chat: Service["chat"] = (input) =>
+    Effect.suspend(() => {
+      const state = newCallState()
+      return chatWith(input, state).pipe(
+        Effect.withSpan("llm.chat", {
+          kind: "client",
+          attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
+          captureStackTrace: false
+        }),
+        Effect.ensuring(logCall(state))
+      )
+    })
+
+  const chatWith = (
+    input: ChatRequest.Input | ChatRequest.ChatRequest,
+    state: CallState
+  ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
     Effect.suspend(() => {
       const normalized = ChatRequest.make(input)
       if (Either.isLeft(normalized)) return Effect.fail(normalized.left)
       const request = normalized.right
       const chain = [request.model, ...(request.fallback ?? [])]
-      return Effect.flatMap(Clock.currentTimeMillis, (start) => {
+      return Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.option(Effect.currentSpan)), ([start, span]) => {
         const failed: Array<ChatResult.FallbackAttempt> = []
         const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
-          Effect.matchEffect(chatModel(request, chain[index]!, start), {
+          Effect.matchEffect(chatModel(request, chain[index]!, start, state), {
             onFailure: (error) => {
               if (index + 1 >= chain.length || !fallsBack(request, error)) return Effect.fail(error)
               failed.push(attemptOf(chain[index]!, error))
@@ -427,13 +612,9 @@ const makeWith = (c: Concerns): Service => {
                 failed.length === 0 ? result : new ChatResult.ChatResult({ ...result, fallbacks: failed }, true)
               )
           })
-        return loop(0)
+        return Effect.onExit(loop(0), (exit) => finish("chat", request, state, start, span, exit))
       })
-    }).pipe(Effect.withSpan("llm.chat", {
-      kind: "client",
-      attributes: { "gen_ai.operation.name": "chat" },
-      captureStackTrace: false
-    }))
+    })
 
   // ---------------------------------------------------------------------------
   // chatStream
@@ -448,9 +629,11 @@ const makeWith = (c: Concerns): Service => {
     info: Middleware.CallInfo,
     timeouts: Provider.ResolvedTimeouts,
     n: number,
-    onEmit: () => void
+    onEmit: () => void,
+    state: CallState
   ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
     Stream.suspend(() => {
+      state.attempts++
       let held: Array<StreamEvent.StreamEvent> | undefined = []
       let responseModel = info.model
       const events = streamWithTimeouts(
@@ -491,7 +674,10 @@ const makeWith = (c: Concerns): Service => {
       return mapped
     })
 
-  const providerStream = (info: Middleware.CallInfo): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+  const providerStream = (
+    info: Middleware.CallInfo,
+    state: CallState
+  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
     Stream.suspend(() => {
       const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
       const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
@@ -504,7 +690,7 @@ const makeWith = (c: Concerns): Service => {
         emitted = true
       }
       const attempt = (n: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-        Stream.catchAll(attemptEvents(info, timeouts, n, markEmitted), (error) =>
+        Stream.catchAll(attemptEvents(info, timeouts, n, markEmitted, state), (error) =>
           emitted
             ? Stream.fail(error)
             : Stream.unwrap(Effect.map(
@@ -514,37 +700,46 @@ const makeWith = (c: Concerns): Service => {
       return attempt(1)
     })
 
-  const pipelineStream = (info: Middleware.CallInfo) =>
+  const pipelineStream = (info: Middleware.CallInfo, state: CallState) =>
     c.cache.chatStream(
       info,
-      c.budget.chatStream(info, c.rateLimiter.chatStream(info, c.breaker.chatStream(info, providerStream(info))))
+      c.budget.chatStream(
+        info,
+        c.rateLimiter.chatStream(info, c.breaker.chatStream(info, providerStream(info, state)))
+      )
     )
 
   /** One model of the chain, instrumented; `onEmit` tells the chain content was sent. */
   const streamModel = (
     request: ChatRequest.ChatRequest,
     model: string,
-    onEmit: () => void
+    onEmit: () => void,
+    state: CallState
   ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> => {
     const resolution = resolve(model, request.provider)
-    if (Either.isLeft(resolution)) return Stream.fail(resolution.left)
+    if (Either.isLeft(resolution)) {
+      const error = resolution.left
+      return Stream.unwrap(Effect.as(captureStart(state), Stream.fail(error)))
+    }
     const r = resolution.right
+    state.provider = r.provider
+    state.model = r.model
     const info = callInfo("stream", request, r)
     const m = Metrics.forCall(r.provider, r.model)
-    return Stream.unwrap(Effect.map(Clock.currentTimeMillis, (start) => {
+    return Stream.unwrap(Effect.map(captureStart(state), (start) => {
       const acc = new StreamEvent.Accumulator()
       let ttfb: number | undefined
       let contentSeen = false
-      const events = Stream.mapChunksEffect(pipelineStream(info), (chunk) => {
+      const events = Stream.mapChunksEffect(pipelineStream(info, state), (chunk) => {
         for (const event of chunk) {
           acc.push(event)
           if (!contentSeen && StreamEvent.isContent(event)) contentSeen = true
         }
         if (chunk.length > 0) onEmit()
         if (ttfb === undefined && contentSeen) {
-          return Effect.map(Clock.currentTimeMillis, (now) => {
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
             ttfb = now - start
-            return chunk
+            return Effect.as(firstToken(ttfb), chunk)
           })
         }
         return Effect.succeed(chunk)
@@ -559,11 +754,9 @@ const makeWith = (c: Concerns): Service => {
         Stream.ensuringWith((exit) =>
           Effect.flatMap(Clock.currentTimeMillis, (end) => {
             if (Exit.isSuccess(exit)) {
-              return recordSuccess(
-                m,
-                acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) }),
-                end - start
-              )
+              const result = acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) })
+              state.result = result
+              return recordSuccess(m, result, end - start)
             }
             const failure = Cause.failureOption(exit.cause)
             return Option.isSome(failure) && LlmError.isLlmError(failure.value)
@@ -579,6 +772,22 @@ const makeWith = (c: Concerns): Service => {
 
   const chatStream: Service["chatStream"] = (input) =>
     Stream.suspend(() => {
+      const state = newCallState()
+      return chatStreamWith(input, state).pipe(
+        Stream.withSpan("llm.chat_stream", {
+          kind: "client",
+          attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
+          captureStackTrace: false
+        }),
+        Stream.ensuring(logCall(state))
+      )
+    })
+
+  const chatStreamWith = (
+    input: ChatRequest.Input | ChatRequest.ChatRequest,
+    state: CallState
+  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
+    Stream.suspend(() => {
       const normalized = ChatRequest.make(input)
       if (Either.isLeft(normalized)) return Stream.fail(normalized.left)
       const request = normalized.right
@@ -593,17 +802,16 @@ const makeWith = (c: Concerns): Service => {
           ? events
           : Stream.map(events, (e) => (e._tag === "Finish" ? { ...e, fallbacks: failed } : e))
       const loop = (index: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-        Stream.catchAll(withFallbacks(streamModel(request, chain[index]!, onEmit)), (error) => {
+        Stream.catchAll(withFallbacks(streamModel(request, chain[index]!, onEmit, state)), (error) => {
           if (emitted || index + 1 >= chain.length || !fallsBack(request, error)) return Stream.fail(error)
           failed.push(attemptOf(chain[index]!, error))
           return loop(index + 1)
         })
-      return loop(0)
-    }).pipe(Stream.withSpan("llm.chat_stream", {
-      kind: "client",
-      attributes: { "gen_ai.operation.name": "chat" },
-      captureStackTrace: false
-    }))
+      return Stream.ensuringWith(
+        loop(0),
+        (exit) => finish("stream", request, state, state.start ?? 0, state.span, exit)
+      )
+    })
 
   // ---------------------------------------------------------------------------
   // embed

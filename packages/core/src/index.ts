@@ -47,6 +47,8 @@ export * as Sse from "./Sse.js"
 /** @since 0.1.0 */
 export * as StreamEvent from "./StreamEvent.js"
 /** @since 0.1.0 */
+export * as Telemetry from "./Telemetry.js"
+/** @since 0.1.0 */
 export * as Timeouts from "./Timeouts.js"
 /** @since 0.1.0 */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
