@@ -7,7 +7,7 @@
  * Run against real providers: set OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY.
  */
 import { type ChatResult, LlmClient, Message, StreamEvent } from "@llm-fiber/core"
-import { Console, Effect } from "effect"
+import { Console, Effect, Logger, LogLevel } from "effect"
 
 const candidates: ReadonlyArray<{ readonly provider: string; readonly model: string }> = [
   { provider: "openai", model: process.env.OPENAI_MODEL ?? "gpt-4o-mini" },
@@ -66,7 +66,11 @@ const program = Effect.gen(function*() {
   console.table(rows)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(LlmClient.layerFromEnv()))).catch((error) => {
+Effect.runPromise(
+  // every call also logs one structured line (info on success, warning on failure): drop the
+  // next line to see them, or set Logger.minimumLogLevel to taste
+  program.pipe(Effect.provide(LlmClient.layerFromEnv()), Logger.withMinimumLogLevel(LogLevel.None))
+).catch((error) => {
   console.error(error)
   process.exit(1)
 })

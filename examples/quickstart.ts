@@ -6,7 +6,7 @@
  * Run: npm run demo   (or: OPENAI_API_KEY=sk-… npx tsx examples/quickstart.ts)
  */
 import { LlmClient, Message, type StreamEvent } from "@llm-fiber/core"
-import { Console, Effect, Stream } from "effect"
+import { Console, Effect, Logger, LogLevel, Stream } from "effect"
 
 const model = process.env.LLM_FIBER_MODEL ?? "gpt-4o-mini"
 const onMock = process.env.LLM_FIBER_DEMO_MOCK === "1"
@@ -91,7 +91,11 @@ const program = Effect.gen(function*() {
   }
 })
 
-Effect.runPromise(program.pipe(Effect.provide(LlmClient.layerFromEnv()))).catch((error) => {
+Effect.runPromise(
+  // every call also logs one structured line (info on success, warning on failure): drop the
+  // next line to see them, or set Logger.minimumLogLevel to taste
+  program.pipe(Effect.provide(LlmClient.layerFromEnv()), Logger.withMinimumLogLevel(LogLevel.None))
+).catch((error) => {
   console.error(error)
   process.exit(1)
 })

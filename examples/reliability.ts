@@ -15,7 +15,7 @@ import {
   UndiciHttpClient
 } from "@llm-fiber/core"
 import { OpenAI } from "@llm-fiber/openai"
-import { Console, Effect, Layer, Schedule } from "effect"
+import { Console, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 
 const baseUrl = process.env.OPENAI_BASE_URL ?? "http://127.0.0.1:8080/v1"
 
@@ -61,7 +61,11 @@ const program = Effect.gen(function*() {
   yield* Console.log(`circuits: ${circuits.map((c) => `${c.provider}:${c.model}=${c.state}`).join(", ")}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(Live))).catch((error) => {
+Effect.runPromise(
+  // every call also logs one structured line (info on success, warning on failure): drop the
+  // next line to see them, or set Logger.minimumLogLevel to taste
+  program.pipe(Effect.provide(Live), Logger.withMinimumLogLevel(LogLevel.None))
+).catch((error) => {
   console.error(error)
   process.exit(1)
 })

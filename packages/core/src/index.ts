@@ -54,3 +54,5 @@ export * as Timeouts from "./Timeouts.js"
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
 /** @since 0.1.0 */
 export * as Usage from "./Usage.js"
+/** @since 0.1.0 */
+export * as Wire from "./Wire.js"

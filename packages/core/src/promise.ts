@@ -28,6 +28,8 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
@@ -103,6 +105,11 @@ export interface LlmClientOptions {
   readonly maxRetries?: number | undefined
   /** Read configuration from this record instead of `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  /**
+   * The least severe log line printed (one structured line per call: `info` on success,
+   * `warning` on failure). Default `"none"`: a library stays quiet unless asked.
+   */
+  readonly logLevel?: "debug" | "info" | "warning" | "error" | "none" | undefined
 }
 
 /**
@@ -154,7 +161,19 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
     for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env.set(key, value)
     layer = Layer.provide(layer, Layer.setConfigProvider(ConfigProvider.fromMap(env)))
   }
-  const runtime = ManagedRuntime.make(layer)
+  const level = options?.logLevel ?? "none"
+  const quiet = Logger.minimumLogLevel(
+    level === "debug"
+      ? LogLevel.Debug
+      : level === "info"
+      ? LogLevel.Info
+      : level === "warning"
+      ? LogLevel.Warning
+      : level === "error"
+      ? LogLevel.Error
+      : LogLevel.None
+  )
+  const runtime = ManagedRuntime.make(Layer.merge(layer, quiet))
 
   const run = <A>(effect: Effect.Effect<A, unknown, LlmClient.LlmClient>, signal?: AbortSignal): Promise<A> =>
     runtime.runPromiseExit(effect, signal !== undefined ? { signal } : undefined).then((exit) => unwrap(exit, signal))

@@ -116,6 +116,26 @@ describe("createLlmClient", () => {
     await waitFor(() => server.closedConnections() === 1)
   })
 
+  it("is quiet by default; logLevel turns the per-call log line on", async () => {
+    const lines: Array<string> = []
+    const original = console.log
+    console.log = (...args: Array<unknown>) => void lines.push(args.map(String).join(" "))
+    try {
+      await llm.chat({ model: "gpt-4o-mini", messages: "quiet please" })
+      expect(lines.filter((l) => l.includes("llm.chat"))).toEqual([])
+      const chatty = createLlmClient({
+        env: { OPENAI_BASE_URL: server.openaiBaseUrl, OPENAI_API_KEY: "sk-test-facade" },
+        logLevel: "info"
+      })
+      await chatty.chat({ model: "gpt-4o-mini", messages: "speak up" })
+      await chatty.dispose()
+      expect(lines.filter((l) => l.includes("llm.chat"))).toHaveLength(1)
+      expect(lines.join("\n")).not.toContain("sk-test-facade")
+    } finally {
+      console.log = original
+    }
+  })
+
   it("its types mention no Effect type", () => {
     type Result = Awaited<ReturnType<PromiseLlmClient["chat"]>>
     expectTypeOf<Result["text"]>().toEqualTypeOf<string>()
