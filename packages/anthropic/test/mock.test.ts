@@ -6,21 +6,14 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { Anthropic } from "@llm-fiber/anthropic"
-import {
-  ChatRequest,
-  LlmClient,
-  type LlmError,
-  RetryPolicy,
-  type StreamEvent,
-  Timeouts,
-  UndiciHttpClient
-} from "@llm-fiber/core"
+import { ChatRequest, LlmClient, RetryPolicy, type StreamEvent, Timeouts, UndiciHttpClient } from "@llm-fiber/core"
 import { MockServer } from "@llm-fiber/testing"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { faultSuite } from "../../../test-support/faultSuite.js"
 import { validateMessagesRequest } from "./helpers/validate.js"
 
 let server: MockServer.Handle
@@ -38,8 +31,6 @@ const client = (options: Partial<Anthropic.Options> = {}) =>
     Layer.provide(RetryPolicy.layer({ schedule: Schedule.spaced("5 millis") }))
   )
 
-const noRetry = { maxRetries: 0 } as const
-
 type Input = Omit<ChatRequest.Input, "messages"> & { readonly messages?: ChatRequest.Input["messages"] }
 const chat = (input: Input) => LlmClient.chat({ messages: "ping", ...input })
 const stream = (input: Input) => LlmClient.chatStream({ messages: "ping", ...input })
@@ -49,11 +40,6 @@ const collect = <E, R>(s: Stream.Stream<StreamEvent.StreamEvent, E, R>) =>
 
 const textOf = (events: ReadonlyArray<StreamEvent.StreamEvent>) =>
   events.map((e) => (e._tag === "TextDelta" ? e.text : "")).join("")
-
-const noSecret = (error: LlmError.LlmError) => {
-  expect(JSON.stringify(error)).not.toContain(apiKey)
-  expect(String(error)).not.toContain(apiKey)
-}
 
 const allValid = () => {
   for (const request of server.requests) {
@@ -140,104 +126,40 @@ describe("mock server: happy paths", () => {
     }).pipe(Effect.provide(client())))
 })
 
-describe("mock server: faults → typed errors", () => {
-  const both = (model: string, timeout?: ChatRequest.TimeoutOverrides) =>
-    Effect.gen(function*() {
-      const extra = { ...noRetry, ...(timeout !== undefined ? { timeout } : {}) }
-      const chatError = yield* Effect.flip(chat({ model, ...extra }))
-      const streamError = yield* Effect.flip(Stream.runDrain(stream({ model, ...extra })))
-      noSecret(chatError)
-      noSecret(streamError)
-      return { chat: chatError, stream: streamError }
-    })
-
-  it.live("429 → RateLimitError with retryAfterMs", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("anthropic:mock?fault=429&retryAfterMs=40")
-      for (const e of [chat, stream]) {
-        expect(e._tag).toBe("RateLimitError")
-        expect(e._tag === "RateLimitError" && e.retryAfterMs).toBe(40)
-        expect(e.status).toBe(429)
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("500, 503, 529 → ServerError; 401, 403 → AuthenticationError; 400-context → ContextLengthError", () =>
-    Effect.gen(function*() {
-      for (
-        const [fault, tag] of [
-          ["500", "ServerError"],
-          ["503", "ServerError"],
-          ["529", "ServerError"],
-          ["401", "AuthenticationError"],
-          ["403", "AuthenticationError"],
-          ["400-context", "ContextLengthError"]
-        ] as const
-      ) {
-        const { chat, stream } = yield* both(`anthropic:mock?fault=${fault}`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, tag, tag])
-        if (fault === "529") {
-          expect([chat.status, chat.retryable, stream.retryable]).toEqual([529, true, true])
+faultSuite({
+  prefix: "anthropic",
+  apiKey,
+  server: () => server,
+  client,
+  statusTitle: "500, 503, 529 → ServerError; 401, 403 → AuthenticationError; 400-context → ContextLengthError",
+  statusFaults: [
+    ["500", "ServerError"],
+    ["503", "ServerError"],
+    ["529", "ServerError"],
+    ["401", "AuthenticationError"],
+    ["403", "AuthenticationError"],
+    ["400-context", "ContextLengthError"]
+  ],
+  onStatusFault: (fault, { chat, stream }) => {
+    if (fault === "529") {
+      expect([chat.status, chat.retryable, stream.retryable]).toEqual([529, true, true])
+    }
+  },
+  stallMidStreamChat: false,
+  protocolNotRetryable: false,
+  extra: (both) => {
+    it.live("error-event → ServerError 529 (overloaded), the stream's error carries the partial text", () =>
+      Effect.gen(function*() {
+        const { chat, stream } = yield* both("anthropic:mock?fault=error-event&chunks=10")
+        for (const e of [chat, stream]) {
+          expect(e._tag).toBe("ServerError")
+          expect(e.status).toBe(529)
+          expect(e.code).toBe("overloaded_error")
+          expect(e.retryable).toBe(true)
         }
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("error-event → ServerError 529 (overloaded), the stream's error carries the partial text", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("anthropic:mock?fault=error-event&chunks=10")
-      for (const e of [chat, stream]) {
-        expect(e._tag).toBe("ServerError")
-        expect(e.status).toBe(529)
-        expect(e.code).toBe("overloaded_error")
-        expect(e.retryable).toBe(true)
-      }
-      expect(stream.partial?.text.startsWith("tok1 ")).toBe(true)
-    }).pipe(Effect.provide(client())))
-
-  it.live("reset-before-headers and reset-mid-stream → NetworkError", () =>
-    Effect.gen(function*() {
-      const before = yield* both("anthropic:mock?fault=reset-before-headers")
-      expect([before.chat._tag, before.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      const mid = yield* both("anthropic:mock?fault=reset-mid-stream&chunks=20")
-      expect([mid.chat._tag, mid.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      expect(mid.stream.partial?.text.startsWith("tok1 ")).toBe(true)
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall → TimeoutError (total for chat, first_byte for streams)", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("anthropic:mock?fault=stall", { totalMs: 150, firstByteMs: 100 })
-      expect(chat._tag === "TimeoutError" && chat.phase).toBe("total")
-      expect(stream._tag === "TimeoutError" && stream.phase).toBe("first_byte")
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall-mid-stream → TimeoutError (idle), the connection is closed", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(Stream.runDrain(stream({
-        model: "anthropic:mock?fault=stall-mid-stream&chunks=10",
-        timeout: { idleMs: 100 },
-        ...noRetry
-      })))
-      expect(error._tag === "TimeoutError" && error.phase).toBe("idle")
-      expect(error.partial?.text.startsWith("tok1 ")).toBe(true)
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-    }).pipe(Effect.provide(client())))
-
-  it.live("malformed-json, malformed-sse, no-done, wrong-content-type → ProtocolError", () =>
-    Effect.gen(function*() {
-      for (const fault of ["malformed-json", "malformed-sse", "no-done", "wrong-content-type"]) {
-        const { chat, stream } = yield* both(`anthropic:mock?fault=${fault}&chunks=4`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, "ProtocolError", "ProtocolError"])
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("huge-body → ProtocolError at the size limits, the connection is closed", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("anthropic:mock?fault=huge-body")
-      expect(chat._tag).toBe("ProtocolError")
-      expect(chat.message).toContain("larger than")
-      expect(stream._tag).toBe("ProtocolError")
-      expect(stream.message).toContain("exceeded")
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-    }).pipe(Effect.provide(client({ maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000 }))))
+        expect(stream.partial?.text.startsWith("tok1 ")).toBe(true)
+      }).pipe(Effect.provide(client())))
+  }
 })
 
 describe("mock server: retries through LlmClient", () => {

@@ -4,15 +4,7 @@
  * `times=N` faults through `LlmClient`, and no hang anywhere.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import {
-  ChatRequest,
-  LlmClient,
-  type LlmError,
-  RetryPolicy,
-  type StreamEvent,
-  Timeouts,
-  UndiciHttpClient
-} from "@llm-fiber/core"
+import { ChatRequest, LlmClient, RetryPolicy, type StreamEvent, Timeouts, UndiciHttpClient } from "@llm-fiber/core"
 import { OpenAI } from "@llm-fiber/openai"
 import { MockServer } from "@llm-fiber/testing"
 import * as Effect from "effect/Effect"
@@ -20,6 +12,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { faultSuite } from "../../../test-support/faultSuite.js"
 import { describeErrors, validateChatRequest } from "./helpers/openapi.js"
 
 let server: MockServer.Handle
@@ -37,8 +30,6 @@ const client = (options: Partial<OpenAI.Options> = {}) =>
     Layer.provide(RetryPolicy.layer({ schedule: Schedule.spaced("5 millis") }))
   )
 
-const noRetry = { maxRetries: 0 } as const
-
 const chat = (input: Omit<ChatRequest.Input, "messages"> & { readonly messages?: ChatRequest.Input["messages"] }) =>
   LlmClient.chat({ messages: "ping", ...input })
 
@@ -50,11 +41,6 @@ const collect = <E, R>(s: Stream.Stream<StreamEvent.StreamEvent, E, R>) =>
 
 const textOf = (events: ReadonlyArray<StreamEvent.StreamEvent>) =>
   events.map((e) => (e._tag === "TextDelta" ? e.text : "")).join("")
-
-const noSecret = (error: LlmError.LlmError) => {
-  expect(JSON.stringify(error)).not.toContain(apiKey)
-  expect(String(error)).not.toContain(apiKey)
-}
 
 describe("mock server: happy paths", () => {
   it.live("chat and stream, usage, headers, valid request bodies", () =>
@@ -143,96 +129,7 @@ describe("mock server: happy paths", () => {
     }).pipe(Effect.provide(client())))
 })
 
-describe("mock server: faults → typed errors", () => {
-  const both = (model: string, timeout?: ChatRequest.TimeoutOverrides) =>
-    Effect.gen(function*() {
-      const extra = { ...noRetry, ...(timeout !== undefined ? { timeout } : {}) }
-      const chatError = yield* Effect.flip(chat({ model, ...extra }))
-      const streamError = yield* Effect.flip(Stream.runDrain(stream({ model, ...extra })))
-      noSecret(chatError)
-      noSecret(streamError)
-      return { chat: chatError, stream: streamError }
-    })
-
-  it.live("429 → RateLimitError with retryAfterMs", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai:mock?fault=429&retryAfterMs=40")
-      for (const e of [chat, stream]) {
-        expect(e._tag).toBe("RateLimitError")
-        expect(e._tag === "RateLimitError" && e.retryAfterMs).toBe(40)
-        expect(e.status).toBe(429)
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("500 and 503 → ServerError; 401 → AuthenticationError; 400-context → ContextLengthError", () =>
-    Effect.gen(function*() {
-      for (
-        const [fault, tag] of [
-          ["500", "ServerError"],
-          ["503", "ServerError"],
-          ["401", "AuthenticationError"],
-          ["400-context", "ContextLengthError"]
-        ] as const
-      ) {
-        const { chat, stream } = yield* both(`openai:mock?fault=${fault}`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, tag, tag])
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("reset-before-headers and reset-mid-stream → NetworkError", () =>
-    Effect.gen(function*() {
-      const before = yield* both("openai:mock?fault=reset-before-headers")
-      expect([before.chat._tag, before.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      const mid = yield* both("openai:mock?fault=reset-mid-stream&chunks=20")
-      expect([mid.chat._tag, mid.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      // content had been streamed: the error carries it
-      expect(mid.stream.partial?.text.startsWith("tok1 ")).toBe(true)
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall → TimeoutError (total for chat, first_byte for streams)", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai:mock?fault=stall", { totalMs: 150, firstByteMs: 100 })
-      expect(chat._tag === "TimeoutError" && chat.phase).toBe("total")
-      expect(stream._tag === "TimeoutError" && stream.phase).toBe("first_byte")
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall-mid-stream → TimeoutError (idle), the connection is closed", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(Stream.runDrain(stream({
-        model: "openai:mock?fault=stall-mid-stream&chunks=10",
-        timeout: { idleMs: 100 },
-        ...noRetry
-      })))
-      expect(error._tag === "TimeoutError" && error.phase).toBe("idle")
-      expect(error.partial?.text.startsWith("tok1 ")).toBe(true)
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-      const chatError = yield* Effect.flip(chat({
-        model: "openai:mock?fault=stall-mid-stream",
-        timeout: { totalMs: 150 },
-        ...noRetry
-      }))
-      expect(chatError._tag === "TimeoutError" && chatError.phase).toBe("total")
-    }).pipe(Effect.provide(client())))
-
-  it.live("malformed-json, malformed-sse, no-done, wrong-content-type → ProtocolError", () =>
-    Effect.gen(function*() {
-      for (const fault of ["malformed-json", "malformed-sse", "no-done", "wrong-content-type"]) {
-        const { chat, stream } = yield* both(`openai:mock?fault=${fault}&chunks=4`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, "ProtocolError", "ProtocolError"])
-        expect(stream.retryable).toBe(false)
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("huge-body → ProtocolError at the size limits, the connection is closed", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai:mock?fault=huge-body")
-      expect(chat._tag).toBe("ProtocolError")
-      expect(chat.message).toContain("larger than")
-      expect(stream._tag).toBe("ProtocolError")
-      expect(stream.message).toContain("exceeded")
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-    }).pipe(Effect.provide(client({ maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000 }))))
-})
+faultSuite({ prefix: "openai", apiKey, server: () => server, client })
 
 describe("mock server: retries through LlmClient", () => {
   it.live("times=N faults are retried to success", () =>

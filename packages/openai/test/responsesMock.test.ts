@@ -5,15 +5,7 @@
  * `times=N` faults through `LlmClient`, and no hang anywhere.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import {
-  ChatRequest,
-  LlmClient,
-  type LlmError,
-  RetryPolicy,
-  type StreamEvent,
-  Timeouts,
-  UndiciHttpClient
-} from "@llm-fiber/core"
+import { ChatRequest, LlmClient, RetryPolicy, type StreamEvent, Timeouts, UndiciHttpClient } from "@llm-fiber/core"
 import { OpenAI } from "@llm-fiber/openai"
 import { MockServer } from "@llm-fiber/testing"
 import * as Effect from "effect/Effect"
@@ -21,6 +13,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { faultSuite } from "../../../test-support/faultSuite.js"
 import { describeErrors, validateResponsesRequest } from "./helpers/openapi.js"
 
 let server: MockServer.Handle
@@ -38,8 +31,6 @@ const client = (options: Partial<OpenAI.ResponsesOptions> = {}) =>
     Layer.provide(RetryPolicy.layer({ schedule: Schedule.spaced("5 millis") }))
   )
 
-const noRetry = { maxRetries: 0 } as const
-
 type Input = Omit<ChatRequest.Input, "messages"> & { readonly messages?: ChatRequest.Input["messages"] }
 
 const chat = (input: Input) => LlmClient.chat({ messages: "ping", ...input })
@@ -51,11 +42,6 @@ const collect = <E, R>(s: Stream.Stream<StreamEvent.StreamEvent, E, R>) =>
 
 const textOf = (events: ReadonlyArray<StreamEvent.StreamEvent>) =>
   events.map((e) => (e._tag === "TextDelta" ? e.text : "")).join("")
-
-const noSecret = (error: LlmError.LlmError) => {
-  expect(JSON.stringify(error)).not.toContain(apiKey)
-  expect(String(error)).not.toContain(apiKey)
-}
 
 /** Every request body sent so far is a valid `CreateResponse`, to `/v1/responses`. */
 const validBodies = () => {
@@ -212,121 +198,51 @@ describe("responses mock: happy paths", () => {
     }).pipe(Effect.provide(client())))
 })
 
-describe("responses mock: faults → typed errors", () => {
-  const both = (model: string, timeout?: ChatRequest.TimeoutOverrides) =>
+faultSuite({
+  title: "responses mock: faults → typed errors",
+  prefix: "openai-responses",
+  apiKey,
+  server: () => server,
+  client,
+  provider: "openai-responses",
+  statusTitle: "500/503/529 → ServerError; 401/403 → AuthenticationError; 400-context → ContextLengthError",
+  statusFaults: [
+    ["500", "ServerError"],
+    ["503", "ServerError"],
+    ["529", "ServerError"],
+    ["401", "AuthenticationError"],
+    ["403", "AuthenticationError"],
+    ["400-context", "ContextLengthError"]
+  ],
+  resetPartial: "tok1 tok2 tok3 tok4 tok5 tok6 tok7 tok8 tok9 tok10 ",
+  idlePartial: "tok1 tok2 tok3 tok4 tok5 ",
+  protocolExtra: (both) =>
     Effect.gen(function*() {
-      const extra = { ...noRetry, ...(timeout !== undefined ? { timeout } : {}) }
-      const chatError = yield* Effect.flip(chat({ model, ...extra }))
-      const streamError = yield* Effect.flip(Stream.runDrain(stream({ model, ...extra })))
-      noSecret(chatError)
-      noSecret(streamError)
-      return { chat: chatError, stream: streamError }
-    })
-
-  it.live("429 → RateLimitError with retryAfterMs", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai-responses:mock?fault=429&retryAfterMs=40")
-      for (const e of [chat, stream]) {
-        expect(e._tag).toBe("RateLimitError")
-        expect(e._tag === "RateLimitError" && e.retryAfterMs).toBe(40)
-        expect(e.status).toBe(429)
-        expect(e.provider).toBe("openai-responses")
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("500/503/529 → ServerError; 401/403 → AuthenticationError; 400-context → ContextLengthError", () =>
-    Effect.gen(function*() {
-      for (
-        const [fault, tag] of [
-          ["500", "ServerError"],
-          ["503", "ServerError"],
-          ["529", "ServerError"],
-          ["401", "AuthenticationError"],
-          ["403", "AuthenticationError"],
-          ["400-context", "ContextLengthError"]
-        ] as const
-      ) {
-        const { chat, stream } = yield* both(`openai-responses:mock?fault=${fault}`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, tag, tag])
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("reset-before-headers and reset-mid-stream → NetworkError", () =>
-    Effect.gen(function*() {
-      const before = yield* both("openai-responses:mock?fault=reset-before-headers")
-      expect([before.chat._tag, before.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      const mid = yield* both("openai-responses:mock?fault=reset-mid-stream&chunks=20")
-      expect([mid.chat._tag, mid.stream._tag]).toEqual(["NetworkError", "NetworkError"])
-      // content had been streamed: the error carries it
-      expect(mid.stream.partial?.text).toBe("tok1 tok2 tok3 tok4 tok5 tok6 tok7 tok8 tok9 tok10 ")
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall → TimeoutError (total for chat, first_byte for streams)", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai-responses:mock?fault=stall", { totalMs: 150, firstByteMs: 100 })
-      expect(chat._tag === "TimeoutError" && chat.phase).toBe("total")
-      expect(stream._tag === "TimeoutError" && stream.phase).toBe("first_byte")
-    }).pipe(Effect.provide(client())))
-
-  it.live("stall-mid-stream → TimeoutError (idle), the connection is closed", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(Stream.runDrain(stream({
-        model: "openai-responses:mock?fault=stall-mid-stream&chunks=10",
-        timeout: { idleMs: 100 },
-        ...noRetry
-      })))
-      expect(error._tag === "TimeoutError" && error.phase).toBe("idle")
-      expect(error.partial?.text).toBe("tok1 tok2 tok3 tok4 tok5 ")
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-      const chatError = yield* Effect.flip(chat({
-        model: "openai-responses:mock?fault=stall-mid-stream",
-        timeout: { totalMs: 150 },
-        ...noRetry
-      }))
-      expect(chatError._tag === "TimeoutError" && chatError.phase).toBe("total")
-    }).pipe(Effect.provide(client())))
-
-  it.live("malformed-json, malformed-sse, no-done, wrong-content-type → ProtocolError", () =>
-    Effect.gen(function*() {
-      for (const fault of ["malformed-json", "malformed-sse", "no-done", "wrong-content-type"]) {
-        const { chat, stream } = yield* both(`openai-responses:mock?fault=${fault}&chunks=4`)
-        expect([fault, chat._tag, stream._tag]).toEqual([fault, "ProtocolError", "ProtocolError"])
-        expect(stream.retryable).toBe(false)
-      }
       // no-done: every delta arrived, the stream lacks response.completed; JSON: an in_progress response
       const { chat: json, stream: sse } = yield* both("openai-responses:mock?fault=no-done&chunks=3")
       expect(sse.message).toContain("response.completed")
       expect(sse.partial?.text).toBe("tok1 tok2 tok3 ")
       expect(json.message).toContain("in_progress")
-    }).pipe(Effect.provide(client())))
+    }),
+  extra: (both) => {
+    it.live("error-event → ServerError after HTTP 200, carrying the partial text; JSON: a failed response", () =>
+      Effect.gen(function*() {
+        const { chat, stream } = yield* both("openai-responses:mock?fault=error-event&chunks=4")
+        expect([chat._tag, stream._tag]).toEqual(["ServerError", "ServerError"])
+        expect(stream.partial?.text).toBe("tok1 tok2 ")
+        expect(stream.requestId).toMatch(/^req_mock_/)
+        expect(chat.message).toContain("The server had an error")
+      }).pipe(Effect.provide(client())))
 
-  it.live("error-event → ServerError after HTTP 200, carrying the partial text; JSON: a failed response", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai-responses:mock?fault=error-event&chunks=4")
-      expect([chat._tag, stream._tag]).toEqual(["ServerError", "ServerError"])
-      expect(stream.partial?.text).toBe("tok1 tok2 ")
-      expect(stream.requestId).toMatch(/^req_mock_/)
-      expect(chat.message).toContain("The server had an error")
-    }).pipe(Effect.provide(client())))
-
-  it.live("huge-body → ProtocolError at the size limits, the connection is closed", () =>
-    Effect.gen(function*() {
-      const { chat, stream } = yield* both("openai-responses:mock?fault=huge-body")
-      expect(chat._tag).toBe("ProtocolError")
-      expect(chat.message).toContain("larger than")
-      expect(stream._tag).toBe("ProtocolError")
-      expect(stream.message).toContain("exceeded")
-      yield* Effect.promise(() => server.waitForClientClose(2000))
-    }).pipe(Effect.provide(client({ maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000 }))))
-
-  it.live("huge-body under the limits arrives whole", () =>
-    Effect.gen(function*() {
-      const result = yield* chat({ model: "openai-responses:mock?fault=huge-body&hugeBytes=200000" })
-      expect(result.text.length).toBe(200_000)
-      const events = yield* collect(stream({ model: "openai-responses:mock?fault=huge-body&hugeBytes=200000" }))
-      expect(textOf(events).length).toBe(200_000)
-      expect((events[events.length - 1] as StreamEvent.Finish).finishReason).toBe("stop")
-    }).pipe(Effect.provide(client())))
+    it.live("huge-body under the limits arrives whole", () =>
+      Effect.gen(function*() {
+        const result = yield* chat({ model: "openai-responses:mock?fault=huge-body&hugeBytes=200000" })
+        expect(result.text.length).toBe(200_000)
+        const events = yield* collect(stream({ model: "openai-responses:mock?fault=huge-body&hugeBytes=200000" }))
+        expect(textOf(events).length).toBe(200_000)
+        expect((events[events.length - 1] as StreamEvent.Finish).finishReason).toBe("stop")
+      }).pipe(Effect.provide(client())))
+  }
 })
 
 describe("responses mock: retries through LlmClient", () => {
