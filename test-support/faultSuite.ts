@@ -176,3 +176,54 @@ export const faultSuite = <E>(options: FaultSuiteOptions<E>): void => {
     options.extra?.(both)
   })
 }
+
+/**
+ * The retry behaviour every provider shares, through `LlmClient` with the client's retry
+ * policy: a stream is retried while nothing reached the caller, never after content, and
+ * retries stop at `maxRetries`. Register inside the caller's `describe`.
+ */
+export const retryTests = <E>(options: {
+  readonly prefix: string
+  readonly server: () => MockServer.Handle
+  readonly client: () => Layer.Layer<LlmClient.LlmClient, E>
+}): void => {
+  const { client, prefix, server } = options
+  const model = (query: string) => `${prefix}:mock?${query}`
+  const textOf = (events: ReadonlyArray<{ readonly _tag: string }>) =>
+    events.map((e) => ("text" in e && e._tag === "TextDelta" ? String(e.text) : "")).join("")
+
+  it.live("streams are retried while nothing was emitted", () =>
+    Effect.gen(function*() {
+      for (const fault of ["429", "500", "reset-before-headers", "stall"]) {
+        server().reset()
+        const events = yield* Stream.runCollect(LlmClient.chatStream({
+          model: model(`fault=${fault}&times=1&chunks=3`),
+          messages: "hi",
+          timeout: { firstByteMs: 150 }
+        })).pipe(Effect.map((chunk) => Array.from(chunk)))
+        expect([fault, textOf(events), server().requests.length]).toEqual([fault, "tok1 tok2 tok3 ", 2])
+        expect(events[0]?._tag).toBe("Start")
+        expect(events[events.length - 1]?._tag).toBe("Finish")
+      }
+    }).pipe(Effect.provide(client())))
+
+  it.live("a stream that failed after content is not retried", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Stream.runDrain(
+          LlmClient.chatStream({ model: model("fault=reset-mid-stream&times=1&chunks=20"), messages: "hi" })
+        )
+      )
+      expect(error._tag).toBe("NetworkError")
+      expect(server().requests.length).toBe(1)
+    }).pipe(Effect.provide(client())))
+
+  it.live("retries stop at maxRetries", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        LlmClient.chat({ model: model("fault=500&times=5"), messages: "hi", maxRetries: 2 })
+      )
+      expect(error._tag).toBe("ServerError")
+      expect(server().requests.length).toBe(3)
+    }).pipe(Effect.provide(client())))
+}

@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { faultSuite } from "../../../test-support/faultSuite.js"
+import { faultSuite, retryTests } from "../../../test-support/faultSuite.js"
 import { describeErrors, validateGenerateContent } from "./helpers/openapi.js"
 
 let server: MockServer.Handle
@@ -154,35 +154,7 @@ describe("mock server: retries through LlmClient", () => {
       expect(timedOut.text).toBe("tok1 tok2 ")
     }).pipe(Effect.provide(client())))
 
-  it.live("streams are retried while nothing was emitted", () =>
-    Effect.gen(function*() {
-      for (const fault of ["429", "500", "reset-before-headers", "stall"]) {
-        server.reset()
-        const events = yield* collect(stream({
-          model: `gemini:mock?fault=${fault}&times=1&chunks=3`,
-          timeout: { firstByteMs: 150 }
-        }))
-        expect([fault, textOf(events), server.requests.length]).toEqual([fault, "tok1 tok2 tok3 ", 2])
-        expect(events[0]?._tag).toBe("Start")
-        expect(events[events.length - 1]?._tag).toBe("Finish")
-      }
-    }).pipe(Effect.provide(client())))
-
-  it.live("a stream that failed after content is not retried", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(
-        Stream.runDrain(stream({ model: "gemini:mock?fault=reset-mid-stream&times=1&chunks=20" }))
-      )
-      expect(error._tag).toBe("NetworkError")
-      expect(server.requests.length).toBe(1)
-    }).pipe(Effect.provide(client())))
-
-  it.live("retries stop at maxRetries", () =>
-    Effect.gen(function*() {
-      const error = yield* Effect.flip(chat({ model: "gemini:mock?fault=500&times=5", maxRetries: 2 }))
-      expect(error._tag).toBe("ServerError")
-      expect(server.requests.length).toBe(3)
-    }).pipe(Effect.provide(client())))
+  retryTests({ prefix: "gemini", server: () => server, client: () => client() })
 })
 
 describe("mock server: the provider directly", () => {
