@@ -29,6 +29,11 @@ const weatherTool = {
 const model = "claude-sonnet-4-5"
 
 describe("request body", () => {
+  it("user → metadata.user_id", () => {
+    const { body } = build({ model, messages: "hi", user: "u-42" })
+    expect(body.metadata).toEqual({ user_id: "u-42" })
+  })
+
   it("plain prompt: max_tokens always sent (the default when maxTokens is absent)", () => {
     const { body, droppedCacheBreakpoints } = build({ model, messages: "Say hi" })
     expect(body).toEqual({

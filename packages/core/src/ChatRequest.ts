@@ -126,6 +126,11 @@ export class ChatRequest extends Schema.Class<ChatRequest>("@llm-fiber/ChatReque
   idempotencyKey: Schema.optional(Schema.String),
   /** Your own labels for logs and spans; never sent to the provider. */
   metadata: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  /**
+   * The end user's id, sent where the provider has a field for it (OpenAI
+   * `safety_identifier`, Anthropic `metadata.user_id`); also on logs and spans.
+   */
+  user: Schema.optional(Schema.String),
   timeout: Schema.optional(TimeoutOverrides),
   /** Models to try, in order, when this one fails with a retryable error. */
   fallback: Schema.optional(Schema.Array(Schema.String)),
@@ -160,6 +165,7 @@ export interface Input {
   readonly cache?: Message.CacheHint | undefined
   readonly idempotencyKey?: string | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly user?: string | undefined
   readonly timeout?: TimeoutOverrides | undefined
   readonly fallback?: ReadonlyArray<string> | undefined
   readonly fallbackOn?: ReadonlyArray<"ContextLengthError" | "NotFoundError"> | undefined
@@ -399,7 +405,8 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
     }) ??
     checkRecord(input.metadata, "metadata", isString, { whole: "an object of strings", value: "a string" }) ??
     checkCacheHint(input.cache) ??
-    checkOptionalString(input.idempotencyKey, "idempotencyKey")
+    checkOptionalString(input.idempotencyKey, "idempotencyKey") ??
+    checkOptionalString(input.user, "user")
   if (shapeError !== undefined) return Either.left(shapeError)
   if (
     input.fallback !== undefined &&

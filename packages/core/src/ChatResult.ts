@@ -130,7 +130,12 @@ export class ChatResult extends Schema.Class<ChatResult>("@llm-fiber/ChatResult"
   requestId: Schema.optional(Schema.String),
   /** The models of `request.fallback` that failed before this one answered, in order. */
   fallbacks: Schema.optional(Schema.Array(FallbackAttempt)),
-  providerMetadata: Schema.optional(ProviderMetadata)
+  providerMetadata: Schema.optional(ProviderMetadata),
+  /**
+   * `true` when the `ResponseCache` answered: `usage` and `cost` are those of the original
+   * call (nothing was spent this time).
+   */
+  fromCache: Schema.optional(Schema.Boolean)
 }) {
   /**
    * Whether part of the prompt was read from the provider's prompt cache

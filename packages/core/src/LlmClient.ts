@@ -49,7 +49,8 @@ import {
   ATTR_GEN_AI_SYSTEM,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  GEN_AI_OPERATION_NAME_VALUE_CHAT
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS
 } from "@opentelemetry/semantic-conventions/incubating"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
@@ -67,6 +68,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as Budget from "./Budget.js"
+import * as CallContext from "./CallContext.js"
 import * as Catalog from "./Catalog.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChatResult from "./ChatResult.js"
@@ -156,6 +158,8 @@ interface Concerns {
 
 /** What one call (all its models and attempts) learned, for its span and log line. */
 interface CallState {
+  /** The context bound where the call runs. */
+  readonly context: CallContext.CallContext
   provider: string | undefined
   model: string | undefined
   attempts: number
@@ -170,7 +174,8 @@ interface CallState {
     | undefined
 }
 
-const newCallState = (): CallState => ({
+const newCallState = (context: CallContext.CallContext): CallState => ({
+  context,
   provider: undefined,
   model: undefined,
   attempts: 0,
@@ -327,6 +332,18 @@ const withCost = (
   detail: Catalog.CostDetail | undefined
 ) => catalog.cost(model, usage, detail) ?? catalog.cost(fallbackModel, usage, detail)
 
+/** The child span of one provider attempt. */
+const attemptSpanOptions = (info: Middleware.CallInfo, attempt: number) => ({
+  kind: "client" as const,
+  attributes: {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
+    [ATTR_GEN_AI_PROVIDER_NAME]: info.provider,
+    [ATTR_GEN_AI_REQUEST_MODEL]: info.model,
+    [Telemetry.attributes.attempt]: attempt
+  },
+  captureStackTrace: false
+})
+
 /**
  * Build the client from the registered providers and the concern services in context.
  *
@@ -370,13 +387,19 @@ const makeWith = (c: Concerns): Service => {
   const callInfo = (
     operation: "chat" | "stream",
     request: ChatRequest.ChatRequest,
-    resolution: Resolution
+    resolution: Resolution,
+    state: CallState
   ): Middleware.CallInfo => ({
     operation,
     request,
     provider: resolution.provider,
     model: resolution.model,
-    implementation: resolution.implementation
+    implementation: resolution.implementation,
+    context: state.context,
+    metrics: Metrics.forCall(resolution.provider, resolution.model, state.context.metricLabels),
+    reportCache: (outcome) => {
+      state.cache = outcome
+    }
   })
 
   // ---------------------------------------------------------------------------
@@ -390,7 +413,7 @@ const makeWith = (c: Concerns): Service => {
   ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
     const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
-    const metrics = Metrics.forCall(info.provider, info.model)
+    const metrics = info.metrics
     const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
     const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
       Effect.suspend(() => {
@@ -401,6 +424,7 @@ const makeWith = (c: Concerns): Service => {
           duration: Duration.millis(timeouts.totalMs),
           onTimeout: () => timeoutError("total", timeouts.totalMs, info)
         }),
+        Effect.withSpan(Telemetry.attemptSpan, attemptSpanOptions(info, n)),
         Effect.catchAll((error) =>
           Effect.flatMap(
             shouldRetry(c.retry, maxRetries, n, error, driver, metrics),
@@ -430,7 +454,7 @@ const makeWith = (c: Concerns): Service => {
     )
 
   const recordSuccess = (m: Metrics.CallMetrics, result: ChatResult.ChatResult, latencyMs: number) =>
-    Effect.all([
+    result.fromCache === true ? Metric.update(m.latency, latencyMs) : Effect.all([
       Metric.update(m.latency, latencyMs),
       result.timing.ttfbMs !== undefined ? Metric.update(m.ttfb, result.timing.ttfbMs) : Effect.void,
       Metric.incrementBy(m.inputTokens, result.usage.inputTokens),
@@ -455,8 +479,8 @@ const makeWith = (c: Concerns): Service => {
     const r = resolution.right
     state.provider = r.provider
     state.model = r.model
-    const info = callInfo("chat", request, r)
-    const m = Metrics.forCall(r.provider, r.model)
+    const info = callInfo("chat", request, r, state)
+    const m = info.metrics
     return Effect.gen(function*() {
       yield* Metric.increment(m.requests)
       const exit = yield* Effect.exit(pipelineChat(info, state))
@@ -534,6 +558,23 @@ const makeWith = (c: Concerns): Service => {
         attempts: state.attempts,
         cache: state.cache
       }
+      const context = state.context
+      if (request.user !== undefined) {
+        attrs[Telemetry.attributes.userId] = request.user
+        log.userId = request.user
+      }
+      if (context.correlationId !== undefined) {
+        attrs[Telemetry.attributes.correlationId] = context.correlationId
+        log.correlationId = context.correlationId
+      }
+      if (context.tags !== undefined && context.tags.length > 0) {
+        attrs[Telemetry.attributes.tags] = context.tags
+        log.tags = context.tags
+      }
+      if (request.metadata !== undefined) {
+        for (const key in request.metadata) attrs[Telemetry.attributes.metadataPrefix + key] = request.metadata[key]
+        log.metadata = request.metadata
+      }
       let failed: LlmError.LlmError | undefined
       let status = "ok"
       if (Exit.isFailure(exit)) {
@@ -577,9 +618,9 @@ const makeWith = (c: Concerns): Service => {
 
   // a fresh state each time the returned effect runs (it may be retried or repeated)
   const chat: Service["chat"] = (input) =>
-    Effect.suspend(() => {
-      const state = newCallState()
-      return chatWith(input, state).pipe(
+    Effect.flatMap(CallContext.CurrentCallContext, (context) => {
+      const state = newCallState(context)
+      return chatWith(CallContext.applyTo(context, input), state).pipe(
         Effect.withSpan("llm.chat", {
           kind: "client",
           attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
@@ -640,7 +681,7 @@ const makeWith = (c: Concerns): Service => {
         info.implementation.chatStream({ request: info.request, model: info.model, timeouts, attempt: n }),
         timeouts,
         info
-      )
+      ).pipe(Stream.withSpan(Telemetry.attemptSpan, attemptSpanOptions(info, n)))
       const mapped = Stream.mapChunks(events, (chunk) => {
         let out: Array<StreamEvent.StreamEvent> | undefined
         for (const event of chunk) {
@@ -681,7 +722,7 @@ const makeWith = (c: Concerns): Service => {
     Stream.suspend(() => {
       const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
       const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
-      const metrics = Metrics.forCall(info.provider, info.model)
+      const metrics = info.metrics
       const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = {
         current: undefined
       }
@@ -724,8 +765,8 @@ const makeWith = (c: Concerns): Service => {
     const r = resolution.right
     state.provider = r.provider
     state.model = r.model
-    const info = callInfo("stream", request, r)
-    const m = Metrics.forCall(r.provider, r.model)
+    const info = callInfo("stream", request, r, state)
+    const m = info.metrics
     return Stream.unwrap(Effect.map(captureStart(state), (start) => {
       const acc = new StreamEvent.Accumulator()
       let ttfb: number | undefined
@@ -771,9 +812,9 @@ const makeWith = (c: Concerns): Service => {
   }
 
   const chatStream: Service["chatStream"] = (input) =>
-    Stream.suspend(() => {
-      const state = newCallState()
-      return chatStreamWith(input, state).pipe(
+    Stream.unwrap(Effect.map(CallContext.CurrentCallContext, (context) => {
+      const state = newCallState(context)
+      return chatStreamWith(CallContext.applyTo(context, input), state).pipe(
         Stream.withSpan("llm.chat_stream", {
           kind: "client",
           attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
@@ -781,7 +822,7 @@ const makeWith = (c: Concerns): Service => {
         }),
         Stream.ensuring(logCall(state))
       )
-    })
+    }))
 
   const chatStreamWith = (
     input: ChatRequest.Input | ChatRequest.ChatRequest,
@@ -833,13 +874,37 @@ const makeWith = (c: Concerns): Service => {
       }
       const input = typeof request.input === "string" ? [request.input] : request.input
       const timeouts = Timeouts.resolve(c.timeouts, r.implementation.timeouts)
-      return r.implementation.embed({ model: r.model, input, dimensions: request.dimensions, timeouts }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(timeouts.totalMs),
-          onTimeout: () => timeoutError("total", timeouts.totalMs, r)
-        })
-      )
-    }).pipe(Effect.withSpan("llm.embed", { kind: "client", captureStackTrace: false }))
+      return Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+        if (Option.isSome(span)) {
+          span.value.attribute(ATTR_GEN_AI_PROVIDER_NAME, r.provider)
+          span.value.attribute(ATTR_GEN_AI_SYSTEM, r.provider)
+          span.value.attribute(ATTR_GEN_AI_REQUEST_MODEL, r.model)
+        }
+        return r.implementation.embed!({ model: r.model, input, dimensions: request.dimensions, timeouts }).pipe(
+          Effect.timeoutFail({
+            duration: Duration.millis(timeouts.totalMs),
+            onTimeout: () => timeoutError("total", timeouts.totalMs, r)
+          }),
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Effect.sync(() => {
+                if (Option.isSome(span)) span.value.attribute(ATTR_ERROR_TYPE, error._tag)
+              }),
+            onSuccess: (result) =>
+              Effect.sync(() => {
+                if (Option.isSome(span)) {
+                  span.value.attribute(ATTR_GEN_AI_RESPONSE_MODEL, result.model)
+                  span.value.attribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, result.usage.inputTokens)
+                }
+              })
+          })
+        )
+      })
+    }).pipe(Effect.withSpan("llm.embed", {
+      kind: "client",
+      attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS },
+      captureStackTrace: false
+    }))
 
   return {
     chat,
@@ -971,6 +1036,27 @@ export const layerFromEnv = (options?: FromEnvOptions): Layer.Layer<LlmClient, C
 // -----------------------------------------------------------------------------
 // accessors
 // -----------------------------------------------------------------------------
+
+/**
+ * Bind a context (user id, tags, metadata, metric labels, request defaults) to every call
+ * an effect makes — `CallContext.bind` under the client's name.
+ *
+ * @since 0.1.0
+ * @category context
+ */
+export const withContext: (
+  context: CallContext.CallContext
+) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = CallContext.bind
+
+/**
+ * Bind a context to every call a stream makes (`CallContext.bindStream`).
+ *
+ * @since 0.1.0
+ * @category context
+ */
+export const withContextStream: (
+  context: CallContext.CallContext
+) => <A, E, R>(self: Stream.Stream<A, E, R>) => Stream.Stream<A, E, R> = CallContext.bindStream
 
 /**
  * `chat` on the client in context.

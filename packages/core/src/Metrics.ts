@@ -63,7 +63,27 @@ const keys = {
     description: "Input tokens read from a prompt cache",
     incremental: true
   }),
-  costUsd: MetricKey.counter("llm_cost_usd_total", { description: "Cost in USD", incremental: true })
+  costUsd: MetricKey.counter("llm_cost_usd_total", { description: "Cost in USD", incremental: true }),
+  cacheHits: MetricKey.counter("llm_cache_hits_total", {
+    description: "Calls answered by the response cache",
+    incremental: true
+  }),
+  cacheMisses: MetricKey.counter("llm_cache_misses_total", {
+    description: "Response-cache lookups that found nothing",
+    incremental: true
+  }),
+  cacheWrites: MetricKey.counter("llm_cache_writes_total", {
+    description: "Responses written to the response cache",
+    incremental: true
+  }),
+  cacheErrors: MetricKey.counter("llm_cache_errors_total", {
+    description: "Response-cache store errors (the call went on to the provider)",
+    incremental: true
+  }),
+  budgetRejections: MetricKey.counter("llm_budget_rejections_total", {
+    description: "Calls rejected by a budget or cost ceiling before anything was sent",
+    incremental: true
+  })
 }
 
 /** @since 0.1.0 @category metrics */
@@ -84,6 +104,28 @@ export const outputTokens = Metric.fromMetricKey(keys.outputTokens)
 export const cachedTokens = Metric.fromMetricKey(keys.cachedTokens)
 /** @since 0.1.0 @category metrics */
 export const costUsd = Metric.fromMetricKey(keys.costUsd)
+/** @since 0.1.0 @category metrics */
+export const cacheHits = Metric.fromMetricKey(keys.cacheHits)
+/** @since 0.1.0 @category metrics */
+export const cacheMisses = Metric.fromMetricKey(keys.cacheMisses)
+/** @since 0.1.0 @category metrics */
+export const cacheWrites = Metric.fromMetricKey(keys.cacheWrites)
+/** @since 0.1.0 @category metrics */
+export const cacheErrors = Metric.fromMetricKey(keys.cacheErrors)
+/** @since 0.1.0 @category metrics */
+export const budgetRejections = Metric.fromMetricKey(keys.budgetRejections)
+
+/**
+ * `llm_cache_evictions_total`: entries a response-cache store dropped to stay within its
+ * bounds, tagged `store` (`memory`, `file`, `redis`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const cacheEvictions = Metric.counter("llm_cache_evictions_total", {
+  description: "Entries evicted from a response-cache store",
+  incremental: true
+})
 
 /**
  * The metrics of one provider and model, tagged `provider` and `model`.
@@ -100,6 +142,11 @@ export interface CallMetrics {
   readonly outputTokens: Metric.Metric.Counter<number>
   readonly cachedTokens: Metric.Metric.Counter<number>
   readonly costUsd: Metric.Metric.Counter<number>
+  readonly cacheHits: Metric.Metric.Counter<number>
+  readonly cacheMisses: Metric.Metric.Counter<number>
+  readonly cacheWrites: Metric.Metric.Counter<number>
+  readonly cacheErrors: Metric.Metric.Counter<number>
+  readonly budgetRejections: Metric.Metric.Counter<number>
   /** `llm_errors_total` also tagged with the error's tag. */
   readonly errors: (tag: string) => Metric.Metric.Counter<number>
 }
@@ -115,11 +162,22 @@ const cacheLimit = 4096
  * @since 0.1.0
  * @category constructors
  */
-export const forCall = (provider: string, model: string): CallMetrics => {
-  const id = provider + "\u0000" + model
+export const forCall = (
+  provider: string,
+  model: string,
+  extraLabels?: Readonly<Record<string, string>> | undefined
+): CallMetrics => {
+  let id = provider + "\u0000" + model
+  const extra = extraLabels === undefined ? undefined : Object.keys(extraLabels).sort()
+  if (extra !== undefined) for (const key of extra) id += "\u0000" + key + "\u0001" + extraLabels![key]
   const hit = cache.get(id)
   if (hit !== undefined) return hit
   const labels = [MetricLabel.make("provider", provider), MetricLabel.make("model", model)]
+  if (extra !== undefined) {
+    for (const key of extra) {
+      if (key !== "provider" && key !== "model" && key !== "error") labels.push(MetricLabel.make(key, extraLabels![key]!))
+    }
+  }
   const tag = <K extends MetricKey.MetricKey.Untyped>(key: K): K => MetricKey.taggedWithLabels(key, labels) as K
   const errorsByTag = new Map<string, Metric.Metric.Counter<number>>()
   const bundle: CallMetrics = {
@@ -131,6 +189,11 @@ export const forCall = (provider: string, model: string): CallMetrics => {
     outputTokens: Metric.fromMetricKey(tag(keys.outputTokens)),
     cachedTokens: Metric.fromMetricKey(tag(keys.cachedTokens)),
     costUsd: Metric.fromMetricKey(tag(keys.costUsd)),
+    cacheHits: Metric.fromMetricKey(tag(keys.cacheHits)),
+    cacheMisses: Metric.fromMetricKey(tag(keys.cacheMisses)),
+    cacheWrites: Metric.fromMetricKey(tag(keys.cacheWrites)),
+    cacheErrors: Metric.fromMetricKey(tag(keys.cacheErrors)),
+    budgetRejections: Metric.fromMetricKey(tag(keys.budgetRejections)),
     errors: (errorTag) => {
       let metric = errorsByTag.get(errorTag)
       if (metric === undefined) {

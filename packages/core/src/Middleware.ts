@@ -26,9 +26,11 @@
  */
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
+import type * as CallContext from "./CallContext.js"
 import type * as ChatRequest from "./ChatRequest.js"
 import type * as ChatResult from "./ChatResult.js"
 import type * as LlmError from "./LlmError.js"
+import type * as Metrics from "./Metrics.js"
 import type * as Provider from "./Provider.js"
 import type * as StreamEvent from "./StreamEvent.js"
 
@@ -47,7 +49,24 @@ export interface CallInfo {
   readonly model: string
   /** The provider itself (capabilities, wire format). */
   readonly implementation: Provider.Provider
+  /** The context bound where the call runs (`CallContext.bind`). */
+  readonly context: CallContext.CallContext
+  /** The call's metrics (tagged `provider`, `model` and the context's metric labels). */
+  readonly metrics: Metrics.CallMetrics
+  /**
+   * Tell the client what the response cache did (`hit` / `miss`), for the call's span
+   * attribute `llm.cache` and log line.
+   */
+  readonly reportCache: (outcome: CacheOutcome) => void
 }
+
+/**
+ * What the response cache did for a call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CacheOutcome = "hit" | "miss"
 
 /**
  * A pipeline concern.

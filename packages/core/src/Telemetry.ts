@@ -39,8 +39,27 @@ export const attributes = {
   /** Response-cache outcome: `hit`, `miss` or `none` (no cache consulted). */
   cache: "llm.cache",
   /** Time to the first content event (ms), on the `first_token` event. */
-  ttfbMs: "llm.ttfb_ms"
+  ttfbMs: "llm.ttfb_ms",
+  /** The attempt number (1 for the first), on `llm.attempt` spans and `llm.retry` events. */
+  attempt: "llm.attempt",
+  /** The end user's id (`request.user` or the bound context's `userId`). */
+  userId: "llm.user_id",
+  /** The bound context's correlation id. */
+  correlationId: "llm.correlation_id",
+  /** The bound context's tags (an array). */
+  tags: "llm.tags",
+  /** Prefix of the request's `metadata` entries (`llm.metadata.<key>`). */
+  metadataPrefix: "llm.metadata."
 } as const
+
+/**
+ * The name of the child span of each provider attempt (under `llm.chat` /
+ * `llm.chat_stream`).
+ *
+ * @since 0.1.0
+ * @category attributes
+ */
+export const attemptSpan = "llm.attempt"
 
 /**
  * The name of the span event recorded when a stream's first content event arrives.

@@ -6,6 +6,14 @@
 
 /** @since 0.1.0 */
 export * as Budget from "./Budget.js"
+
+/**
+ * A bound call context: user id, correlation id, tags, metadata, metric labels and request
+ * defaults scoped to a region of code.
+ *
+ * @since 0.1.0
+ */
+export * as CallContext from "./CallContext.js"
 /** @since 0.1.0 */
 export * as Catalog from "./Catalog.js"
 /** @since 0.1.0 */

@@ -127,6 +127,11 @@ export interface Options extends KeyPool.ProviderOptions {
   /** Where `maxTokens` goes: `max_completion_tokens` (default) or the legacy `max_tokens`. */
   readonly maxTokensField?: "max_completion_tokens" | "max_tokens" | undefined
   /**
+   * Where the request's `user` (the end user's id) goes: `safety_identifier` (default for
+   * OpenAI), the legacy `user` (default for compatible servers), or `false` (not sent).
+   */
+  readonly userField?: "safety_identifier" | "user" | false | undefined
+  /**
    * Send `stream_options: { include_usage: true }` on streams (default true). A server that
    * answers 400 mentioning `stream_options` gets the request again without it, and this
    * provider instance stops sending it; a stream without a usage chunk finishes without usage.
@@ -263,7 +268,8 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     body: buildChatBody(call.request, call.model, stream, {
       providerName: name,
       maxTokensField,
-      includeStreamUsage: includeUsage
+      includeStreamUsage: includeUsage,
+      userField: options.userField ?? "safety_identifier"
     }),
     maxBodyBytes: options.maxBodyBytes,
     maxEventBytes: options.maxEventBytes
@@ -577,6 +583,7 @@ export const compatible = (
     make({
       ...options,
       maxTokensField: options.maxTokensField ?? "max_tokens",
+      userField: options.userField ?? "user",
       capabilities: { ...compatibleCapabilities, ...options.capabilities }
     })
   )

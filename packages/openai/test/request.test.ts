@@ -7,9 +7,15 @@ import { describeErrors, validateChatRequest } from "./helpers/openapi.js"
 const openai: BuildOptions = {
   providerName: "openai",
   maxTokensField: "max_completion_tokens",
-  includeStreamUsage: true
+  includeStreamUsage: true,
+  userField: "safety_identifier"
 }
-const ollama: BuildOptions = { providerName: "ollama", maxTokensField: "max_tokens", includeStreamUsage: true }
+const ollama: BuildOptions = {
+  providerName: "ollama",
+  maxTokensField: "max_tokens",
+  includeStreamUsage: true,
+  userField: "user"
+}
 
 const request = (input: ChatRequest.Input) => Either.getOrThrow(ChatRequest.make(input))
 
@@ -33,6 +39,18 @@ const weatherTool = {
 }
 
 describe("request body", () => {
+  it("user → safety_identifier for OpenAI, the legacy user field for compatible servers", () => {
+    const body = build({ model: "gpt-4o-mini", messages: "hi", user: "u-42" })
+    expect(body.safety_identifier).toBe("u-42")
+    expect(body.user).toBeUndefined()
+    expectValid(body)
+    const compat = build({ model: "ollama:llama3.2", messages: "hi", user: "u-42" }, ollama)
+    expect(compat.user).toBe("u-42")
+    expect(compat.safety_identifier).toBeUndefined()
+    const off = build({ model: "gpt-4o-mini", messages: "hi", user: "u-42" }, { ...openai, userField: false })
+    expect(off.user ?? off.safety_identifier).toBeUndefined()
+  })
+
   it("plain prompt", () => {
     const body = build({ model: "gpt-4o-mini", messages: "Say hi" })
     expect(body).toEqual({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Say hi" }] })

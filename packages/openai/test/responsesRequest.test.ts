@@ -29,6 +29,12 @@ const weatherTool = {
 }
 
 describe("Responses request body", () => {
+  it("user → safety_identifier", () => {
+    const body = build({ model: "gpt-4.1", messages: "hi", user: "u-42" })
+    expect(body.safety_identifier).toBe("u-42")
+    expectValid(body)
+  })
+
   it("plain prompt: one user message item, store false", () => {
     const body = build({ model: "gpt-4.1", messages: "Say hi" })
     expect(body).toEqual({
@@ -243,7 +249,12 @@ describe("prompt-cache options reach the wire in both OpenAI modes", () => {
       }),
       "gpt-4.1",
       true,
-      { providerName: "openai", maxTokensField: "max_completion_tokens", includeStreamUsage: true }
+      {
+        providerName: "openai",
+        maxTokensField: "max_completion_tokens",
+        includeStreamUsage: true,
+        userField: "safety_identifier"
+      }
     )
     expect(body.prompt_cache_key).toBe("tenant-42")
     expect(body.prompt_cache_retention).toBe("in_memory")

@@ -228,6 +228,7 @@ export const buildMessagesBody = (
   if (request.temperature !== undefined) body.temperature = request.temperature
   if (request.topP !== undefined) body.top_p = request.topP
   if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop
+  if (request.user !== undefined) body.metadata = { user_id: request.user }
 
   const breakpoints = [...toolBreakpoints, ...systemBreakpoints, ...messageBreakpoints]
   if (request.cache !== undefined) breakpoints.push({ target: undefined, where: "request", hint: request.cache })

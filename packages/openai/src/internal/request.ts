@@ -15,6 +15,8 @@ export interface BuildOptions {
   readonly maxTokensField: "max_completion_tokens" | "max_tokens"
   /** Ask for the usage chunk at the end of a stream. */
   readonly includeStreamUsage: boolean
+  /** Where the request's `user` goes (`false`: not sent). */
+  readonly userField: "safety_identifier" | "user" | false
 }
 
 const imageUrl = (part: Message.ImagePart): string =>
@@ -145,6 +147,7 @@ export const buildChatBody = (
   if (request.topP !== undefined) body.top_p = request.topP
   if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop
   if (request.seed !== undefined) body.seed = request.seed
+  if (request.user !== undefined && options.userField !== false) body[options.userField] = request.user
   if (request.maxTokens !== undefined) body[options.maxTokensField] = request.maxTokens
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool): OpenAiWire.FunctionTool => ({

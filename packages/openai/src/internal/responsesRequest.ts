@@ -152,6 +152,7 @@ export const buildResponsesBody = (
   if (instructions.length > 0) body.instructions = instructions.join("\n\n")
   if (request.temperature !== undefined) body.temperature = request.temperature
   if (request.topP !== undefined) body.top_p = request.topP
+  if (request.user !== undefined) body.safety_identifier = request.user
   if (request.maxTokens !== undefined) body.max_output_tokens = request.maxTokens
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool): OpenAiWire.ResponsesFunctionTool => ({
