@@ -97,6 +97,40 @@ export const TimeoutOverrides = Schema.Struct({
 export type TimeoutOverrides = typeof TimeoutOverrides.Type
 
 /**
+ * What the response cache does for a call: `off` (neither read nor write),
+ * `read_through` (read; on a miss, call and write), `write_through` (always call, then
+ * write), `refresh` (always call, then overwrite — to renew a stale entry).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const CachePolicy = Schema.Literal("off", "read_through", "write_through", "refresh")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CachePolicy = typeof CachePolicy.Type
+
+/**
+ * A per-call override of the response cache's settings.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const ResponseCacheOverride = Schema.Struct({
+  policy: Schema.optional(CachePolicy),
+  /** Time to live of the entry this call writes (ms). */
+  ttlMs: Schema.optional(Schema.Number)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseCacheOverride = typeof ResponseCacheOverride.Type
+
+/**
  * A normalized chat request.
  *
  * @since 0.1.0
@@ -131,6 +165,13 @@ export class ChatRequest extends Schema.Class<ChatRequest>("@llm-fiber/ChatReque
    * `safety_identifier`, Anthropic `metadata.user_id`); also on logs and spans.
    */
   user: Schema.optional(Schema.String),
+  /**
+   * The most this call may cost (USD): the `Budget` rejects it before sending when its
+   * worst case (input tokens + `maxTokens` at catalog prices) is higher.
+   */
+  costCeilingUsd: Schema.optional(Schema.Number),
+  /** Override the response cache's policy or TTL for this call. */
+  responseCache: Schema.optional(ResponseCacheOverride),
   timeout: Schema.optional(TimeoutOverrides),
   /** Models to try, in order, when this one fails with a retryable error. */
   fallback: Schema.optional(Schema.Array(Schema.String)),
@@ -166,6 +207,8 @@ export interface Input {
   readonly idempotencyKey?: string | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly user?: string | undefined
+  readonly costCeilingUsd?: number | undefined
+  readonly responseCache?: ResponseCacheOverride | undefined
   readonly timeout?: TimeoutOverrides | undefined
   readonly fallback?: ReadonlyArray<string> | undefined
   readonly fallbackOn?: ReadonlyArray<"ContextLengthError" | "NotFoundError"> | undefined
@@ -361,6 +404,30 @@ const checkCacheHint = (cache: unknown): InvalidRequestError | undefined => {
   return undefined
 }
 
+const cachePolicies: ReadonlyArray<unknown> = CachePolicy.literals
+
+const checkResponseCache = (value: unknown): InvalidRequestError | undefined => {
+  if (value === undefined) return undefined
+  const bad = (message: string, param: string) => new InvalidRequestError({ message, param }, true)
+  if (!Predicate.isRecord(value)) {
+    return bad("responseCache must be an object, e.g. { policy: \"off\" }", "responseCache")
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== "policy" && key !== "ttlMs") {
+      return bad(`responseCache.${key} is not a setting; use policy or ttlMs`, `responseCache.${key}`)
+    }
+  }
+  if (value.policy !== undefined && !cachePolicies.includes(value.policy)) {
+    return bad(
+      `responseCache.policy must be "off", "read_through", "write_through" or "refresh" (got ${
+        String(value.policy)
+      })`,
+      "responseCache.policy"
+    )
+  }
+  return checkNumber(value.ttlMs, "responseCache.ttlMs", (n) => isInt(n) && n > 0, "a positive integer")
+}
+
 const checkOptionalString = (value: unknown, name: string): InvalidRequestError | undefined =>
   value === undefined || (typeof value === "string" && value !== "")
     ? undefined
@@ -390,6 +457,8 @@ export const make = (input: Input | ChatRequest): Either.Either<ChatRequest, Inv
     checkNumber(input.topP, "topP", (n) => n >= 0 && n <= 1, "a number from 0 to 1") ??
     checkNumber(input.seed, "seed", isInt, "an integer") ??
     checkNumber(input.maxRetries, "maxRetries", (n) => isInt(n) && n >= 0, "a non-negative integer") ??
+    checkNumber(input.costCeilingUsd, "costCeilingUsd", (n) => n > 0, "a positive number of USD") ??
+    checkResponseCache(input.responseCache) ??
     (input.timeout !== undefined ? checkTimeout(input.timeout) : undefined)
   if (error !== undefined) return Either.left(error)
   const stop = typeof input.stop === "string" ? [input.stop] : input.stop

@@ -97,6 +97,17 @@ describe("ChatRequest.make accepts", () => {
     expect("signal" in r).toBe(false)
   })
 
+  it("user, costCeilingUsd and a responseCache override", () => {
+    const r = ok({
+      model: "m",
+      messages: "x",
+      user: "u-1",
+      costCeilingUsd: 0.01,
+      responseCache: { policy: "refresh", ttlMs: 60_000 }
+    })
+    expect([r.user, r.costCeilingUsd, r.responseCache]).toEqual(["u-1", 0.01, { policy: "refresh", ttlMs: 60_000 }])
+  })
+
   it("a single stop string becomes a list", () => {
     expect(ok({ model: "m", messages: "x", stop: "END" }).stop).toEqual(["END"])
     expect(ok({ model: "m", messages: "x", stop: [] }).stop).toEqual([])
@@ -165,6 +176,13 @@ const badCases: ReadonlyArray<BadCase> = [
   { name: "topP below 0", input: req({ topP: -0.5 }), param: "topP" },
   { name: "non-integer seed", input: req({ seed: 1.5 }), param: "seed" },
   { name: "negative maxRetries", input: req({ maxRetries: -1 }), param: "maxRetries" },
+  { name: "zero costCeilingUsd", input: req({ costCeilingUsd: 0 }), param: "costCeilingUsd" },
+  { name: "string costCeilingUsd", input: req({ costCeilingUsd: "1" }), param: "costCeilingUsd" },
+  { name: "responseCache not an object", input: req({ responseCache: "off" }), param: "responseCache" },
+  { name: "unknown responseCache policy", input: req({ responseCache: { policy: "always" } }), param: "responseCache.policy" },
+  { name: "unknown responseCache key", input: req({ responseCache: { ttl: 5 } }), param: "responseCache.ttl" },
+  { name: "non-integer responseCache.ttlMs", input: req({ responseCache: { ttlMs: 1.5 } }), param: "responseCache.ttlMs" },
+  { name: "empty user", input: req({ user: "" }), param: "user" },
   { name: "non-integer maxRetries", input: req({ maxRetries: 0.5 }), param: "maxRetries" },
   { name: "stop as a number", input: req({ stop: 5 }), param: "stop" },
   { name: "stop with a number inside", input: req({ stop: ["a", 1] }), param: "stop" },
