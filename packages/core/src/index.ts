@@ -59,6 +59,10 @@ export * as Telemetry from "./Telemetry.js"
 /** @since 0.1.0 */
 export * as Timeouts from "./Timeouts.js"
 /** @since 0.1.0 */
+export * as Tool from "./Tool.js"
+/** @since 0.1.0 */
+export * as Toolkit from "./Toolkit.js"
+/** @since 0.1.0 */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
 /** @since 0.1.0 */
 export * as Usage from "./Usage.js"
