@@ -183,17 +183,16 @@ const logAnnotations = (context: CallContext): Record<string, unknown> | undefin
  * @since 0.1.0
  * @category combinators
  */
-export const bindStream =
-  (context: CallContext) => <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
-    Stream.unwrap(
-      Effect.map(CurrentCallContext, (outer) => {
-        const annotations = logAnnotations(context)
-        const provided = Stream.provideService(self, CurrentCallContext, merge(outer, context))
-        return annotations === undefined
-          ? provided
-          : Stream.unwrapScoped(Effect.as(Effect.annotateLogsScoped(annotations), provided))
-      })
-    )
+export const bindStream = (context: CallContext) => <A, E, R>(self: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+  Stream.unwrap(
+    Effect.map(CurrentCallContext, (outer) => {
+      const annotations = logAnnotations(context)
+      const provided = Stream.provideService(self, CurrentCallContext, merge(outer, context))
+      return annotations === undefined
+        ? provided
+        : Stream.unwrapScoped(Effect.as(Effect.annotateLogsScoped(annotations), provided))
+    })
+  )
 
 /**
  * The context bound where this runs.
