@@ -34,6 +34,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as CallContext from "./CallContext.js"
 import type * as ChatRequest from "./ChatRequest.js"
 import type * as ChatResult from "./ChatResult.js"
 import * as LlmClient from "./LlmClient.js"
@@ -84,6 +85,11 @@ export type LlmErrorData = LlmError.LlmError
 export interface CallOptions {
   /** Abort the call (and its HTTP request). */
   readonly signal?: AbortSignal | undefined
+  /**
+   * A context for this call: user id, correlation id, tags, metadata, metric labels,
+   * request defaults (`CallContext`; as `LlmClient.withContext` in the Effect API).
+   */
+  readonly context?: CallContext.CallContext | undefined
 }
 
 /**
@@ -211,7 +217,15 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
             pull = await run(
               Effect.flatMap(
                 LlmClient.LlmClient,
-                (client) => Scope.extend(Stream.toPull(client.chatStream(request)), s)
+                (client) =>
+                  Scope.extend(
+                    Stream.toPull(
+                      callOptions?.context === undefined
+                        ? client.chatStream(request)
+                        : CallContext.bindStream(callOptions.context)(client.chatStream(request))
+                    ),
+                    s
+                  )
               ),
               signal
             )
@@ -246,7 +260,16 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
 
   return {
     chat: (request, callOptions) =>
-      run(Effect.flatMap(LlmClient.LlmClient, (client) => client.chat(request)), callOptions?.signal),
+      run(
+        Effect.flatMap(
+          LlmClient.LlmClient,
+          (client) =>
+            callOptions?.context === undefined
+              ? client.chat(request)
+              : CallContext.bind(callOptions.context)(client.chat(request))
+        ),
+        callOptions?.signal
+      ),
     chatStream,
     embed: (request, callOptions) =>
       run(Effect.flatMap(LlmClient.LlmClient, (client) => client.embed(request)), callOptions?.signal),

@@ -56,6 +56,20 @@ describe("createLlmClient", () => {
     expect(text).toBe("tok1 tok2 tok3 tok4 ")
   })
 
+  it("a call's context reaches the request: user id as safety_identifier, defaults", async () => {
+    await llm.chat({ model: "gpt-4o-mini", messages: "ctx" }, {
+      context: { userId: "u-p", defaults: { maxTokens: 21 } }
+    })
+    const body = server.requests[0]?.body as Record<string, unknown>
+    expect(body.safety_identifier).toBe("u-p")
+    expect(body.max_completion_tokens).toBe(21)
+    const events = []
+    for await (const e of llm.chatStream({ model: "gpt-4o-mini", messages: "ctx" }, { context: { userId: "u-s" } })) {
+      events.push(e)
+    }
+    expect((server.requests[1]?.body as Record<string, unknown>).safety_identifier).toBe("u-s")
+  })
+
   it("rejects with the typed error instance itself", async () => {
     const error = await llm.chat({ model: "openai:mock?fault=401", messages: "hi" }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LlmError.AuthenticationError)
