@@ -87,7 +87,7 @@ const adapters = {
 }
 
 async function fiberEffect(transport) {
-  const { Effect, Layer, ManagedRuntime, Stream } = await import("effect")
+  const { Effect, Layer, Logger, LogLevel, ManagedRuntime, Stream } = await import("effect")
   const { FetchHttpClient } = await import("@effect/platform")
   const { LlmClient, ProviderRegistry, UndiciHttpClient, RetryPolicy } = await import("@llm-fiber/core")
   const { OpenAI } = await import("@llm-fiber/openai")
@@ -96,7 +96,8 @@ async function fiberEffect(transport) {
     Layer.provide(OpenAI.layer({ apiKey: "sk-bench", baseUrl })),
     Layer.provide(Layer.mergeAll(ProviderRegistry.layer, http, RetryPolicy.layer({ maxRetries: 0 })))
   )
-  const runtime = ManagedRuntime.make(layer)
+  // the per-call log line is silenced, as the Promise facade does by default
+  const runtime = ManagedRuntime.make(Layer.merge(layer, Logger.minimumLogLevel(LogLevel.None)))
   const client = await runtime.runPromise(LlmClient.LlmClient)
   return {
     chat: (model) =>
