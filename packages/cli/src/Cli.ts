@@ -8,6 +8,11 @@
  * (`RateLimitError: openai HTTP 429: … (retry after 2000 ms)`) — plus the full error and
  * cause with `--verbose`. No API key is ever printed.
  *
+ * OpenTelemetry: with `OTEL_EXPORTER_OTLP_ENDPOINT` set (and optionally `OTEL_SERVICE_NAME`,
+ * default `llm-fiber`, `OTEL_EXPORTER_OTLP_HEADERS`), every command exports its spans and
+ * `llm_*` metrics over OTLP/HTTP (JSON, `{endpoint}/v1/traces` and `/v1/metrics`) through
+ * `@llm-fiber/otel`, flushed before the process exits — on failure too.
+ *
  * @example
  * ```ts
  * import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -44,6 +49,7 @@ import * as Io from "./internal/io.js"
 import * as Models from "./internal/models.js"
 import * as CallOptions from "./internal/options.js"
 import * as Report from "./internal/report.js"
+import * as Telemetry from "./internal/telemetry.js"
 
 /**
  * The version printed by `llm-fiber --version`.
@@ -367,7 +373,13 @@ export const run = (
       name: "llm-fiber",
       version
     })
-    const exit = yield* Effect.exit(withStderrLogger(withoutCliErrorOutput(cli(["node", "llm-fiber", ...args]))))
+    // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set: closing the layer flushes it, so
+    // everything is sent before the exit code is returned — after a failure too
+    const exit = yield* Effect.exit(
+      withStderrLogger(withoutCliErrorOutput(cli(["node", "llm-fiber", ...args]))).pipe(
+        Effect.provide(Telemetry.layer(version))
+      )
+    )
     if (exit._tag === "Success") return ExitCode.success
     if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
     const failure = Cause.failureOption(exit.cause)

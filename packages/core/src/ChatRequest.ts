@@ -419,9 +419,7 @@ const checkResponseCache = (value: unknown): InvalidRequestError | undefined => 
   }
   if (value.policy !== undefined && !cachePolicies.includes(value.policy)) {
     return bad(
-      `responseCache.policy must be "off", "read_through", "write_through" or "refresh" (got ${
-        String(value.policy)
-      })`,
+      `responseCache.policy must be "off", "read_through", "write_through" or "refresh" (got ${String(value.policy)})`,
       "responseCache.policy"
     )
   }

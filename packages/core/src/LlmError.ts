@@ -250,6 +250,12 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>("@llm-fiber
 /**
  * A budget or a per-call cost ceiling cannot fit this call; raised before anything is sent.
  *
+ * `scope` says which limit: `call` (the request's `costCeilingUsd`), `client`,
+ * `user:<id>` or `tag:<name>` (an aggregate budget, with its `window`: `minute`, `hour`,
+ * `day`, `month` or `total`), or `ledger` (the budget ledger failed and the budget fails
+ * closed). `estimateUsd` / `estimateTokens` are the call's worst case, `limitUsd` /
+ * `limitTokens` the limit it did not fit, `remainingUsd` / `remainingTokens` what was left.
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -258,9 +264,13 @@ export class BudgetExceededError extends Schema.TaggedError<BudgetExceededError>
   {
     ...common,
     scope: Schema.optional(Schema.String),
+    window: Schema.optional(Schema.String),
     estimateUsd: Schema.optional(Schema.Number),
     limitUsd: Schema.optional(Schema.Number),
-    remainingUsd: Schema.optional(Schema.Number)
+    remainingUsd: Schema.optional(Schema.Number),
+    estimateTokens: Schema.optional(Schema.Number),
+    limitTokens: Schema.optional(Schema.Number),
+    remainingTokens: Schema.optional(Schema.Number)
   }
 ) {
   /** @since 0.1.0 */
@@ -307,14 +317,24 @@ export class UnknownModelError extends Schema.TaggedError<UnknownModelError>("@l
 }
 
 /**
- * The model's output did not decode into the requested structure.
+ * The model's output did not decode into the requested structure (after the repair
+ * attempts of `StructuredOutput.generateObject`). `issue` is why the last output was
+ * rejected (not JSON, or the `Schema`'s decode error as a tree), `text` the raw output,
+ * `attempts` how many answers were tried and `mode` how the structure was asked for
+ * (`native`, `tool` or `prompt`).
  *
  * @since 0.1.0
  * @category errors
  */
 export class StructuredOutputError extends Schema.TaggedError<StructuredOutputError>(
   "@llm-fiber/StructuredOutputError"
-)("StructuredOutputError", { ...common, text: Schema.optional(Schema.String) }) {
+)("StructuredOutputError", {
+  ...common,
+  text: Schema.optional(Schema.String),
+  issue: Schema.optional(Schema.String),
+  attempts: Schema.optional(Schema.Number),
+  mode: Schema.optional(Schema.String)
+}) {
   /** @since 0.1.0 */
   get retryable(): boolean {
     return false

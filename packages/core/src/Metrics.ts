@@ -169,13 +169,15 @@ export const forCall = (
 ): CallMetrics => {
   let id = provider + "\u0000" + model
   const extra = extraLabels === undefined ? undefined : Object.keys(extraLabels).sort()
-  if (extra !== undefined) for (const key of extra) id += "\u0000" + key + "\u0001" + extraLabels![key]
+  if (extra !== undefined) { for (const key of extra) id += "\u0000" + key + "\u0001" + extraLabels![key] }
   const hit = cache.get(id)
   if (hit !== undefined) return hit
   const labels = [MetricLabel.make("provider", provider), MetricLabel.make("model", model)]
   if (extra !== undefined) {
     for (const key of extra) {
-      if (key !== "provider" && key !== "model" && key !== "error") labels.push(MetricLabel.make(key, extraLabels![key]!))
+      if (key !== "provider" && key !== "model" && key !== "error") {
+        labels.push(MetricLabel.make(key, extraLabels![key]!))
+      }
     }
   }
   const tag = <K extends MetricKey.MetricKey.Untyped>(key: K): K => MetricKey.taggedWithLabels(key, labels) as K

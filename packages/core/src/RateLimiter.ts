@@ -14,10 +14,13 @@
  *   `model` applies only to those calls; per scope and per field, the most specific rule
  *   wins, so a rule for one model overrides the general one; rules of different scopes all
  *   apply.
- * - Tokens are estimated before the call (characters / 4 of messages, tool definitions and
- *   schemas, 1,600 per image, 4 per message, plus `maxTokens` or 1,024 for the output) and
- *   corrected with the real usage when the call ends (a stream at its `Finish`): lower usage
- *   gives capacity back, higher usage takes more.
+ * - Tokens are counted before the call: the input with the `Tokenizer` in context when the
+ *   limiter is built (exact for OpenAI models; otherwise characters / 4 of messages, tool
+ *   definitions and schemas, 1,600 per image, 4 per message), plus `maxTokens` or 1,024 for
+ *   the output — and corrected with the real usage when the call ends (a stream at its
+ *   `Finish`): lower usage gives capacity back, higher usage takes more. The estimate
+ *   options (`charsPerToken`, `tokensPerImage`) replace the tokenizer's estimate for models
+ *   it cannot count exactly; `estimateTokens` replaces the whole count.
  * - `mode: "wait"` (the default) delays a call until its slot, through `Clock` (so
  *   `TestClock` drives it), first come first served; `mode: "fail"` fails at once with a
  *   `RateLimitError` (`source: "local"`, `retryAfterMs`) without calling the provider.
@@ -66,6 +69,7 @@ import * as TokenEstimate from "./internal/tokenEstimate.js"
 import * as LlmError from "./LlmError.js"
 import * as Metrics from "./Metrics.js"
 import * as Middleware from "./Middleware.js"
+import * as Tokenizer from "./Tokenizer.js"
 import type * as Usage from "./Usage.js"
 
 // -----------------------------------------------------------------------------
@@ -239,21 +243,24 @@ export interface Options {
   readonly account?: string | undefined
   /** Prefix of every window key (default `"llm-fiber:rate-limit:"`). */
   readonly keyPrefix?: string | undefined
-  /** Characters per token of the estimate (default 4). */
+  /**
+   * Characters per token of the estimate (default 4), for models the `Tokenizer` cannot
+   * count exactly.
+   */
   readonly charsPerToken?: number | undefined
   /** Output allowance of a request without `maxTokens` (default 1,024). */
   readonly defaultOutputTokens?: number | undefined
-  /** Tokens per image part (default 1,600). */
+  /** Tokens per image part of the estimate (default 1,600), for models the `Tokenizer` cannot count exactly. */
   readonly tokensPerImage?: number | undefined
-  /** Replace the token estimate (input and output allowance) altogether. */
+  /** Replace the token count (input and output allowance) altogether; the `Tokenizer` is then not used. */
   readonly estimateTokens?: ((info: Middleware.CallInfo) => number) | undefined
 }
 
 /**
- * The estimate the limiter counts before a call: input (characters / `charsPerToken` of
- * messages, tool calls and results, tool definitions and a JSON schema; `tokensPerImage`
- * per image; 4 per message) plus the output allowance (`maxTokens`, else
- * `defaultOutputTokens`).
+ * The estimate the limiter counts before a call when the `Tokenizer` cannot count the
+ * model exactly: input (characters / `charsPerToken` of messages, tool calls and results,
+ * tool definitions and a JSON schema; `tokensPerImage` per image; 4 per message) plus the
+ * output allowance (`maxTokens`, else `defaultOutputTokens`).
  *
  * @since 0.1.0
  * @category estimation
@@ -322,7 +329,8 @@ const neverSent = (error: LlmError.LlmError): boolean =>
 
 /**
  * Build a rate limiter. It keeps its windows in the `RateLimiterStore` in context, or in
- * a fresh in-memory store when there is none.
+ * a fresh in-memory store when there is none, and counts input tokens with the
+ * `Tokenizer` in context.
  *
  * @since 0.1.0
  * @category constructors
@@ -338,10 +346,11 @@ export const make = (options: Options): Effect.Effect<Middleware.Middleware> =>
       Effect.serviceOption(RateLimiterStore),
       Option.match({ onNone: () => makeStoreMemory, onSome: Effect.succeed })
     )
-    return makeWith(store, options)
+    const tokenizer = yield* Tokenizer.Tokenizer
+    return makeWith(store, tokenizer, options)
   })
 
-const makeWith = (store: Store, options: Options): Middleware.Middleware => {
+const makeWith = (store: Store, tokenizer: Tokenizer.Service, options: Options): Middleware.Middleware => {
   const maxWaitMs = options.mode === "fail" ? 0 : options.maxWaitMs ?? Number.POSITIVE_INFINITY
   const prefix = (options.keyPrefix ?? "llm-fiber:rate-limit:") + encodeURIComponent(options.account ?? "default")
   const instance = globalThis.crypto.randomUUID()
@@ -398,11 +407,22 @@ const makeWith = (store: Store, options: Options): Middleware.Middleware => {
     }
   }
 
-  const estimateOf = (info: Middleware.CallInfo): number => {
-    const estimate = options.estimateTokens !== undefined
-      ? options.estimateTokens(info)
-      : TokenEstimate.totalTokens(info.request, options)
-    return Number.isFinite(estimate) && estimate > 0 ? Math.ceil(estimate) : 0
+  const ownEstimate = options.charsPerToken !== undefined || options.tokensPerImage !== undefined
+  const sanitize = (estimate: number) => Number.isFinite(estimate) && estimate > 0 ? Math.ceil(estimate) : 0
+
+  /** Input (the tokenizer's count) plus the output allowance; conservative, corrected after the call. */
+  const estimateOf = (info: Middleware.CallInfo): Effect.Effect<number> => {
+    if (options.estimateTokens !== undefined) {
+      const custom = options.estimateTokens
+      return Effect.sync(() => sanitize(custom(info)))
+    }
+    return Effect.map(
+      tokenizer.countRequest(info.request, { provider: info.provider, model: info.model }),
+      (count) => {
+        const input = count.exact || !ownEstimate ? count.inputTokens : TokenEstimate.inputTokens(info.request, options)
+        return sanitize(input + TokenEstimate.outputTokens(info.request, options))
+      }
+    )
   }
 
   const storeFailed = (error: RateLimiterStoreError) =>
@@ -410,9 +430,15 @@ const makeWith = (store: Store, options: Options): Middleware.Middleware => {
 
   /** Reserve a slot and wait for it; `undefined` when the store failed (fail open). */
   const acquire = (info: Middleware.CallInfo, plan: Plan): Effect.Effect<Permit | undefined, LlmError.LlmError> =>
+    Effect.flatMap(plan.hasTokens ? estimateOf(info) : Effect.succeed(0), (estimate) => reserve(info, plan, estimate))
+
+  const reserve = (
+    info: Middleware.CallInfo,
+    plan: Plan,
+    estimate: number
+  ): Effect.Effect<Permit | undefined, LlmError.LlmError> =>
     Effect.uninterruptibleMask((restore) => {
       const id = instance + "-" + (counter++).toString(36)
-      const estimate = plan.hasTokens ? estimateOf(info) : 0
       const limits = plan.limits.map((l) => ({ key: l.key, limit: l.limit, windowMs, cost: l.tokens ? estimate : 1 }))
       const permit: Permit = { id, plan, estimate }
       return store.reserve({ id, limits, maxWaitMs }).pipe(

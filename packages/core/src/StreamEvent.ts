@@ -141,7 +141,12 @@ export const Finish = Schema.TaggedStruct("Finish", {
   requestId: Schema.optional(Schema.String),
   /** The models of a fallback chain that failed before this stream's model served it. */
   fallbacks: Schema.optional(Schema.Array(ChatResult.FallbackAttempt)),
-  providerMetadata: Schema.optional(ChatResult.ProviderMetadata)
+  providerMetadata: Schema.optional(ChatResult.ProviderMetadata),
+  /**
+   * `true` when the `ResponseCache` replayed this stream: `usage` and `cost` are those of
+   * the original call (nothing was spent this time).
+   */
+  fromCache: Schema.optional(Schema.Boolean)
 })
 
 /**
@@ -212,6 +217,8 @@ export class Accumulator {
   requestId: string | undefined = undefined
   fallbacks: ReadonlyArray<ChatResult.FallbackAttempt> | undefined = undefined
   providerMetadata: ChatResult.ProviderMetadata | undefined = undefined
+  /** Set by a `Finish` with `fromCache: true` (a replay of the `ResponseCache`). */
+  fromCache = false
   events = 0
 
   /** Add one event. */
@@ -257,6 +264,7 @@ export class Accumulator {
         if (event.requestId !== undefined) this.requestId = event.requestId
         if (event.fallbacks !== undefined) this.fallbacks = event.fallbacks
         if (event.providerMetadata !== undefined) this.providerMetadata = event.providerMetadata
+        if (event.fromCache === true) this.fromCache = true
         break
     }
   }
@@ -320,7 +328,8 @@ export class Accumulator {
       timing,
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
       ...(this.fallbacks !== undefined ? { fallbacks: this.fallbacks } : {}),
-      ...(this.providerMetadata !== undefined ? { providerMetadata: this.providerMetadata } : {})
+      ...(this.providerMetadata !== undefined ? { providerMetadata: this.providerMetadata } : {}),
+      ...(this.fromCache ? { fromCache: true } : {})
     }, true)
   }
 }
@@ -459,7 +468,8 @@ export const fromResult = (result: ChatResult.ChatResult): Array<StreamEvent> =>
     ...(result.cost !== undefined ? { cost: result.cost } : {}),
     ...(result.requestId !== undefined ? { requestId: result.requestId } : {}),
     ...(result.fallbacks !== undefined ? { fallbacks: result.fallbacks } : {}),
-    ...(result.providerMetadata !== undefined ? { providerMetadata: result.providerMetadata } : {})
+    ...(result.providerMetadata !== undefined ? { providerMetadata: result.providerMetadata } : {}),
+    ...(result.fromCache === true ? { fromCache: true } : {})
   }))
   return events
 }

@@ -20,10 +20,14 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as JSONSchema from "effect/JSONSchema"
-import type * as Schema from "effect/Schema"
-import type * as LlmError from "./LlmError.js"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as ChatRequest from "./ChatRequest.js"
+import * as ToolSchema from "./internal/toolSchema.js"
+import * as LlmError from "./LlmError.js"
 
 /**
  * A JSON Schema object (as sent to providers).
@@ -52,6 +56,11 @@ export interface Tool<Params = unknown, Success = unknown, R = never> {
   readonly success: Schema.Schema<Success, unknown> | undefined
   /** Run one call with decoded arguments. */
   readonly handler: (params: Params) => Effect.Effect<Success, LlmError.ToolError, R>
+  /**
+   * Ask OpenAI to enforce the schema exactly (strict mode). The schema sent is then made
+   * strict-compatible (see `parametersFor`); other providers ignore it.
+   */
+  readonly strict?: boolean | undefined
 }
 
 /**
@@ -66,8 +75,10 @@ export interface Any {
   readonly description?: string | undefined
   readonly jsonSchema: JsonSchema
   readonly parameters: Schema.Schema.AnyNoContext | undefined
-  readonly success: Schema.Schema.AnyNoContext | undefined
+  /** `Schema.Schema.All`: also a tool whose handler never succeeds (`Success` = `never`). */
+  readonly success: Schema.Schema.All | undefined
   readonly handler: (params: never) => Effect.Effect<unknown, LlmError.ToolError, unknown>
+  readonly strict?: boolean | undefined
 }
 
 /**
@@ -107,6 +118,8 @@ export const make = <Params, I, Success = unknown, SI = unknown, R = never>(
     readonly parameters: Schema.Schema<Params, I>
     readonly success?: Schema.Schema<Success, SI> | undefined
     readonly handler: (params: Params) => Effect.Effect<Success, LlmError.ToolError, R>
+    /** OpenAI strict mode (see `Tool.strict`). */
+    readonly strict?: boolean | undefined
   }
 ): Tool<Params, Success, R> => {
   checkName(name)
@@ -119,7 +132,8 @@ export const make = <Params, I, Success = unknown, SI = unknown, R = never>(
     jsonSchema,
     parameters: options.parameters as unknown as Schema.Schema<Params, unknown>,
     success: options.success as unknown as Schema.Schema<Success, unknown> | undefined,
-    handler: options.handler
+    handler: options.handler,
+    ...(options.strict !== undefined ? { strict: options.strict } : {})
   }
 }
 
@@ -135,6 +149,8 @@ export const dynamic = <R = never>(options: {
   readonly description?: string | undefined
   readonly parameters: JsonSchema
   readonly handler: (args: unknown) => Effect.Effect<unknown, LlmError.ToolError, R>
+  /** OpenAI strict mode (see `Tool.strict`). */
+  readonly strict?: boolean | undefined
 }): Tool<unknown, unknown, R> => {
   checkName(options.name)
   return {
@@ -144,6 +160,150 @@ export const dynamic = <R = never>(options: {
     jsonSchema: options.parameters,
     parameters: undefined,
     success: undefined,
-    handler: options.handler
+    handler: options.handler,
+    ...(options.strict !== undefined ? { strict: options.strict } : {})
   }
 }
+
+// -----------------------------------------------------------------------------
+// provider schemas
+// -----------------------------------------------------------------------------
+
+/**
+ * The schema flavour of a provider's tool parameters:
+ *
+ * - `openai` (Chat Completions and Responses): JSON Schema; with `strict: true`, the
+ *   strict-mode subset (`additionalProperties: false` and every property in `required`
+ *   on every object, optional properties as nullable types, no `$ref` siblings);
+ * - `anthropic`: JSON Schema (draft 2020-12) as `input_schema`; recursive `$defs` kept;
+ * - `gemini`: the OpenAPI 3.0 subset of Gemini's `Schema` — no `$ref` / `$defs`
+ *   (inlined; recursion unrolled twice), no records or free-form values (sent as entries
+ *   and JSON strings), string-only enums, Gemini's formats only;
+ * - `generic`: JSON Schema for any other server (as `openai`, strict when asked).
+ *
+ * Every flavour inlines non-recursive `$ref`s and drops `$schema` / `$id` / `$comment`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Dialect = "openai" | "anthropic" | "gemini" | "generic"
+
+/**
+ * The flavour for a provider's wire format (`Provider.api`: `openai-chat`,
+ * `openai-responses`, `anthropic`, `gemini`; anything else is `generic`).
+ *
+ * @since 0.1.0
+ * @category provider schemas
+ */
+export const dialectOf = (api: string): Dialect =>
+  api.startsWith("openai") ? "openai" : api === "anthropic" ? "anthropic" : api === "gemini" ? "gemini" : "generic"
+
+const compiledCache = new WeakMap<Any, Map<Dialect, ToolSchema.Compiled>>()
+
+const compiled = (tool: Any, dialect: Dialect): ToolSchema.Compiled => {
+  let byDialect = compiledCache.get(tool)
+  if (byDialect === undefined) {
+    byDialect = new Map()
+    compiledCache.set(tool, byDialect)
+  }
+  let out = byDialect.get(dialect)
+  if (out === undefined) {
+    out = ToolSchema.compile(tool.jsonSchema, dialect, tool.strict === true)
+    byDialect.set(dialect, out)
+  }
+  return out
+}
+
+const isStrictFor = (tool: Any, dialect: Dialect): boolean =>
+  tool.strict === true && (dialect === "openai" || dialect === "generic")
+
+/**
+ * The parameters' JSON Schema as a provider accepts it (computed once per tool and
+ * flavour). Keywords a flavour cannot carry (OpenAI strict: `minLength`, `maxLength`,
+ * unknown formats…; Gemini: `exclusiveMinimum`, `multipleOf`, non-string enums…) are moved
+ * into the description as a hint; the arguments are still checked against the full
+ * `Schema` when they are decoded.
+ *
+ * @since 0.1.0
+ * @category provider schemas
+ */
+export const parametersFor = (tool: Any, dialect: Dialect = "generic"): JsonSchema => compiled(tool, dialect).schema
+
+/**
+ * The `ChatRequest.ToolDefinition` of a tool for a provider (`strict: true` only where
+ * the strict schema was produced: `openai` and `generic`).
+ *
+ * @since 0.1.0
+ * @category provider schemas
+ */
+export const definitionFor = (tool: Any, dialect: Dialect = "generic"): ChatRequest.ToolDefinition => ({
+  name: tool.name,
+  ...(tool.description !== undefined ? { description: tool.description } : {}),
+  parameters: parametersFor(tool, dialect),
+  ...(isStrictFor(tool, dialect) ? { strict: true } : {})
+})
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const invalidArguments = (tool: Any, detail: string) =>
+  new LlmError.ToolError({
+    message: `invalid arguments for tool "${tool.name}": ${detail}`,
+    toolName: tool.name,
+    code: "invalid_arguments"
+  }, true)
+
+/** One `path: message` per problem (compact, for the model). */
+const formatIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    `${issue.path.length === 0 ? "(arguments)" : issue.path.map(String).join(".")}: ${issue.message}`
+  ).join("; ")
+
+const preview = (text: string): string => text.length > 200 ? `${text.slice(0, 200)}…` : text
+
+/**
+ * Decode the arguments the model sent for a tool (`ChatResult.toolCalls[].arguments`):
+ * undo the flavour's shape changes (strict mode's `null` for an absent optional, map
+ * entries, JSON strings), then decode with the tool's `Schema` (a dynamic tool: check the
+ * arguments are an object). Fails with a `ToolError` (`code: "invalid_arguments"`) whose
+ * message says what is wrong — what the tool loop tells the model.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeArguments: {
+  <Params, Success, R>(
+    tool: Tool<Params, Success, R>,
+    args: unknown,
+    dialect?: Dialect
+  ): Effect.Effect<Params, LlmError.ToolError>
+  (tool: Any, args: unknown, dialect?: Dialect): Effect.Effect<unknown, LlmError.ToolError>
+} = (tool: Any, args: unknown, dialect: Dialect = "generic"): Effect.Effect<unknown, LlmError.ToolError> =>
+  Effect.suspend(() => {
+    if (typeof args === "string") {
+      return Effect.fail(invalidArguments(tool, `the arguments are not valid JSON: ${preview(args)}`))
+    }
+    if (!isRecord(args)) {
+      return Effect.fail(
+        invalidArguments(tool, `the arguments must be a JSON object (got ${preview(String(JSON.stringify(args)))})`)
+      )
+    }
+    const fix = compiled(tool, dialect).fix
+    const value = fix === undefined ? args : fix(args)
+    if (tool.parameters === undefined) return Effect.succeed(value)
+    const decoded = Schema.decodeUnknownEither(tool.parameters)(value, { errors: "all" })
+    return Either.isRight(decoded)
+      ? Effect.succeed<unknown>(decoded.right)
+      : Effect.fail(invalidArguments(tool, formatIssues(decoded.left)))
+  })
+
+/**
+ * Encode a handler's value for the model with the tool's `success` Schema (as it is when
+ * the tool has none). A value its own Schema cannot encode is a bug of the tool: a defect.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const encodeResult = (tool: Any, value: unknown): Effect.Effect<unknown> =>
+  tool.success === undefined
+    ? Effect.succeed(value)
+    : Effect.orDie(Schema.encodeUnknown(tool.success as Schema.Schema<unknown, unknown>)(value))

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import type * as Tool from "./Tool.js"
+import type * as ChatRequest from "./ChatRequest.js"
+import * as Tool from "./Tool.js"
 
 /**
  * A toolkit: tools by name, in the order they were given. `R` is what their handlers need.
@@ -54,3 +55,15 @@ export const merge = <Kits extends ReadonlyArray<Toolkit<unknown>>>(
  * @category constructors
  */
 export const empty: Toolkit = make()
+
+/**
+ * The tools' definitions for a provider's schema flavour (`Tool.definitionFor` of each
+ * tool, in order) — what the tool loop sends as `ChatRequest.tools`.
+ *
+ * @since 0.1.0
+ * @category provider schemas
+ */
+export const definitions = (
+  toolkit: Toolkit<unknown>,
+  dialect: Tool.Dialect = "generic"
+): ReadonlyArray<ChatRequest.ToolDefinition> => toolkit.tools.map((tool) => Tool.definitionFor(tool, dialect))

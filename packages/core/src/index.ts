@@ -4,6 +4,13 @@
  * @since 0.1.0
  */
 
+/**
+ * Human in the loop: the policy deciding which tool calls the tool loop may run.
+ *
+ * @since 0.1.0
+ */
+export * as Approval from "./Approval.js"
+
 /** @since 0.1.0 */
 export * as Budget from "./Budget.js"
 
@@ -55,16 +62,41 @@ export * as Sse from "./Sse.js"
 /** @since 0.1.0 */
 export * as StreamEvent from "./StreamEvent.js"
 /** @since 0.1.0 */
+export * as StructuredOutput from "./StructuredOutput.js"
+/** @since 0.1.0 */
 export * as Telemetry from "./Telemetry.js"
 /** @since 0.1.0 */
 export * as Timeouts from "./Timeouts.js"
+
+/**
+ * Token counts before a call is sent: exact for OpenAI models (`gpt-tokenizer`, loaded
+ * lazily), a conservative estimate for the others.
+ *
+ * @since 0.1.0
+ */
+export * as Tokenizer from "./Tokenizer.js"
 /** @since 0.1.0 */
 export * as Tool from "./Tool.js"
 /** @since 0.1.0 */
 export * as Toolkit from "./Toolkit.js"
+
+/**
+ * The tool loop: run a toolkit's tools for the model until it answers.
+ *
+ * @since 0.1.0
+ */
+export * as ToolLoop from "./ToolLoop.js"
 /** @since 0.1.0 */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
 /** @since 0.1.0 */
 export * as Usage from "./Usage.js"
+
+/**
+ * The usage log: one JSON line per call (tokens, cost, latency, status — never content or
+ * keys) and `summarize`, the totals by model, provider and day.
+ *
+ * @since 0.1.0
+ */
+export * as UsageLog from "./UsageLog.js"
 /** @since 0.1.0 */
 export * as Wire from "./Wire.js"

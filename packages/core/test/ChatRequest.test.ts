@@ -179,9 +179,17 @@ const badCases: ReadonlyArray<BadCase> = [
   { name: "zero costCeilingUsd", input: req({ costCeilingUsd: 0 }), param: "costCeilingUsd" },
   { name: "string costCeilingUsd", input: req({ costCeilingUsd: "1" }), param: "costCeilingUsd" },
   { name: "responseCache not an object", input: req({ responseCache: "off" }), param: "responseCache" },
-  { name: "unknown responseCache policy", input: req({ responseCache: { policy: "always" } }), param: "responseCache.policy" },
+  {
+    name: "unknown responseCache policy",
+    input: req({ responseCache: { policy: "always" } }),
+    param: "responseCache.policy"
+  },
   { name: "unknown responseCache key", input: req({ responseCache: { ttl: 5 } }), param: "responseCache.ttl" },
-  { name: "non-integer responseCache.ttlMs", input: req({ responseCache: { ttlMs: 1.5 } }), param: "responseCache.ttlMs" },
+  {
+    name: "non-integer responseCache.ttlMs",
+    input: req({ responseCache: { ttlMs: 1.5 } }),
+    param: "responseCache.ttlMs"
+  },
   { name: "empty user", input: req({ user: "" }), param: "user" },
   { name: "non-integer maxRetries", input: req({ maxRetries: 0.5 }), param: "maxRetries" },
   { name: "stop as a number", input: req({ stop: 5 }), param: "stop" },

@@ -9,7 +9,8 @@ import {
   Provider,
   ProviderRegistry,
   RateLimiter,
-  StreamEvent
+  StreamEvent,
+  Tokenizer
 } from "@llm-fiber/core"
 import { Clock, Duration, Effect, Either, Exit, Fiber, Layer, Metric, Stream, TestClock } from "effect"
 
@@ -401,5 +402,67 @@ describe("RateLimiter: store and options", () => {
     expect(RateLimiter.estimateTokens(request.right, { charsPerToken: 2, defaultOutputTokens: 10 })).toBe(
       2 * 4 + Math.ceil((80 + tools) / 2) + 10
     )
+  })
+})
+
+describe("RateLimiter: token counts from the Tokenizer", () => {
+  // "Hello!" to gpt-4o: 9 input tokens exactly (3 + "user" + 2 + 3), 6 by the estimate (4 + 6 / 4)
+  const hello = { model: "openai:gpt-4o", messages: "Hello!", maxTokens: 10, metadata: { usage: "19" } }
+
+  it.effect("an OpenAI model is counted exactly: 19 + 19 does not fit 35", () => {
+    const { calls, provider } = recording()
+    return Effect.gen(function*() {
+      yield* LlmClient.chat(hello)
+      const error = yield* Effect.flip(LlmClient.chat(hello))
+      expect(error._tag).toBe("RateLimitError")
+      expect(calls).toHaveLength(1)
+    }).pipe(Effect.provide(client(provider, RateLimiter.layerMemory({ rules: [{ tpm: 35 }], mode: "fail" }))))
+  })
+
+  it.effect("with Tokenizer.layerEstimate the same calls are estimated (16): 19 + 16 fits 35", () => {
+    const { calls, provider } = recording()
+    return Effect.gen(function*() {
+      yield* LlmClient.chat(hello)
+      yield* LlmClient.chat(hello)
+      expect(calls).toHaveLength(2)
+    }).pipe(Effect.provide(client(
+      provider,
+      RateLimiter.layerMemory({ rules: [{ tpm: 35 }], mode: "fail" }).pipe(Layer.provide(Tokenizer.layerEstimate))
+    )))
+  })
+
+  it.effect("an exact count wins over the estimate options; they still apply to other models", () => {
+    const { calls, provider } = recording()
+    const limiter = RateLimiter.layerMemory({ rules: [{ tpm: 38 }], mode: "fail", charsPerToken: 1 })
+    return Effect.gen(function*() {
+      // exact: 19 + 19 = 38 fits (the estimate with 1 char per token would be 4 + 6 + 10 = 20)
+      yield* LlmClient.chat(hello)
+      yield* LlmClient.chat(hello)
+      expect(calls).toHaveLength(2)
+      // another model: 4 + 30 chars / 1 + 4 = 38 fits an empty window of its own, not twice
+      const other = { model: "openai:m", messages: "x".repeat(30), maxTokens: 4, metadata: { usage: "38" } }
+      yield* LlmClient.chat(other)
+      const error = yield* Effect.flip(LlmClient.chat(other))
+      expect(error._tag).toBe("RateLimitError")
+      expect(calls).toHaveLength(3)
+    }).pipe(Effect.provide(client(provider, limiter)))
+  })
+
+  it.effect("estimateTokens replaces the count: the Tokenizer is not asked", () => {
+    const { calls, provider } = recording()
+    let asked = 0
+    const counting = Tokenizer.layer({
+      name: "counting",
+      countRequest: () => Effect.sync(() => ({ inputTokens: ++asked, exact: true })),
+      countText: () => Effect.succeed({ tokens: 0, exact: true })
+    })
+    return Effect.gen(function*() {
+      yield* LlmClient.chat(hello)
+      expect(calls).toHaveLength(1)
+      expect(asked).toBe(0)
+    }).pipe(Effect.provide(client(
+      provider,
+      RateLimiter.layerMemory({ rules: [{ tpm: 35 }], estimateTokens: () => 5 }).pipe(Layer.provide(counting))
+    )))
   })
 })

@@ -12,10 +12,13 @@
  * recorded.
  *
  * Each chat request is answered, in order of precedence, by the next scripted response
- * (`POST /__mock/script` or `handle.script`), else a tool call (when tools are offered,
+ * for its model (`POST /__mock/script` or `handle.script`), else a tool call (when tools are offered,
  * `tool_choice` is not `"none"` and the last message is from the user; arguments are
- * synthesized from the tool's JSON schema), else a text mentioning the tool result (when
- * the last message is a tool result), else `Mock reply to: <last user text>`.
+ * synthesized from the tool's JSON schema), else JSON when the request asks for JSON output
+ * (OpenAI `response_format` / Responses `text.format` `json_schema` or `json_object`, Gemini
+ * `responseMimeType: application/json`: a value synthesized from the schema, or
+ * `{"reply": …}` without one), else a text mentioning the tool result (when the last
+ * message is a tool result), else `Mock reply to: <last user text>`.
  *
  * Controls per request — in the model (`mock?chunks=5&fault=429&times=2&delayMs=10`; for
  * Gemini the model in the path, `mock%3Fchunks%3D5`) or in
@@ -127,10 +130,18 @@ export interface RecordedRequest extends Server.RecordedRequest {}
 
 /**
  * A scripted response (`POST /__mock/script` takes a JSON array of these): text and/or
- * tool calls (`arguments` an object or a JSON string), an optional `finishReason`
+ * tool calls (`arguments` an object or a JSON string; several calls are parallel calls of
+ * one turn, their arguments streamed in pieces), an optional `finishReason`
  * (`stop` | `length` | `tool_calls` | `content_filter`), `usage` (`prompt_tokens` /
  * `completion_tokens` / `cached_tokens`, or `inputTokens` / `outputTokens`), and the
  * per-request controls — a `fault` here replaces the request's.
+ *
+ * The queue is served one item per chat request, in order, so a script of turns drives a
+ * tool loop: `[{ toolCalls: [...] }, { toolCalls: [...] }]` answers the first two requests
+ * with calls, and the third (the last message a tool result) gets the default
+ * `The tool returned: …` text. With `model`, an item is served only to requests for that
+ * model (without its `?controls`; other requests pass it by), so tests of several models
+ * can share one server.
  *
  * @since 0.1.0
  * @category models

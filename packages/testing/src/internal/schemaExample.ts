@@ -1,7 +1,7 @@
 /**
  * Synthesize a value that satisfies a JSON Schema well enough for a fake tool call:
  * required properties only; strings → `enum[0]`, `const`, a format-shaped example or
- * `"example"`; numbers → 1 (inside `minimum`/`maximum`); booleans → true; arrays → `[]`
+ * `"example"` (padded or cut to `minLength` / `maxLength`); numbers → 1 (inside `minimum`/`maximum`); booleans → true; arrays → `[]`
  * (or `minItems` copies of the item example); nested objects recursively; local `$ref`s
  * (`#/$defs/X`, `#/definitions/X`) are followed.
  */
@@ -70,10 +70,17 @@ const example = (schema: unknown, root: Record<string, unknown>, depth: number):
       for (let i = 0; i < min; i++) items.push(example(schema.items, root, depth + 1))
       return items
     }
-    case "string":
-      return typeof schema.format === "string" && formatExamples[schema.format] !== undefined
+    case "string": {
+      let text = typeof schema.format === "string" && formatExamples[schema.format] !== undefined
         ? formatExamples[schema.format]!
         : "example"
+      // Gemini's OpenAPI schemas give lengths as int64 strings
+      const min = Number(schema.minLength ?? 0)
+      const max = Number(schema.maxLength ?? Infinity)
+      if (Number.isInteger(min) && text.length < min) text = text.padEnd(Math.min(min, 1024), "x")
+      if (Number.isInteger(max) && max >= 0 && text.length > max) text = text.slice(0, max)
+      return text
+    }
     case "integer":
     case "number": {
       let n = 1

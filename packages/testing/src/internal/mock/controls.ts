@@ -138,6 +138,8 @@ export const parse = (
 
 /** A scripted response (`POST /__mock/script`, `Handle.script`). */
 export interface ScriptItem {
+  /** Serve this item only to a request for this model (without its `?controls`); others pass it by. */
+  readonly model?: string | undefined
   readonly text?: string | undefined
   readonly toolCalls?:
     | ReadonlyArray<{ readonly name: string; readonly arguments?: unknown; readonly id?: string }>
@@ -165,6 +167,9 @@ export const parseScript = (
     const item: unknown = list[i]
     const where = `script[${i}]`
     if (!isRecord(item)) return { ok: false, message: `${where} must be an object` }
+    if (item.model !== undefined && (typeof item.model !== "string" || item.model === "")) {
+      return { ok: false, message: `${where}.model must be a non-empty string` }
+    }
     if (item.text !== undefined && typeof item.text !== "string") {
       return { ok: false, message: `${where}.text must be a string` }
     }

@@ -6,6 +6,7 @@
  */
 import { embedding } from "../vectors.js"
 import type { ChatFormat, ErrorKind, ErrorOptions, ErrorResponse, ResponseContext, SseFrames } from "./format.js"
+import * as Json from "./json.js"
 import type { Finish, Intent, Plan } from "./plan.js"
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -156,7 +157,8 @@ const parse = (body: unknown, target: string): Intent | string => {
     tools,
     toolChoice,
     maxTokens: typeof generation?.maxOutputTokens === "number" ? generation.maxOutputTokens : undefined,
-    jsonArray: stream && !where.sse
+    jsonArray: stream && !where.sse,
+    json: Json.fromGemini(generation, lowerTypes)
   }
 }
 

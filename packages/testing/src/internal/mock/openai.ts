@@ -5,6 +5,7 @@
 import { embedding, estimateTokens } from "../vectors.js"
 import type { ChatFormat, ErrorKind, ErrorOptions, ErrorResponse, ResponseContext, SseFrames } from "./format.js"
 import { retryHeaders } from "./format.js"
+import * as Json from "./json.js"
 import type { Intent, Plan } from "./plan.js"
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -89,7 +90,8 @@ const parse = (body: unknown, _path: string): Intent | string => {
     toolResult,
     tools,
     toolChoice,
-    maxTokens: max
+    maxTokens: max,
+    json: Json.fromChatCompletions(body)
   }
 }
 

@@ -6,6 +6,7 @@
 import { exampleFromSchema } from "../schemaExample.js"
 import { estimateTokens } from "../vectors.js"
 import type { Controls, ScriptItem } from "./controls.js"
+import * as Json from "./json.js"
 
 /** What a chat request asks for, whatever its wire format. */
 export interface Intent {
@@ -29,6 +30,8 @@ export interface Intent {
   readonly jsonArray?: boolean | undefined
   /** Request fields the format repeats in its answer (Responses: `instructions`, `tools`, …). */
   readonly echo?: Readonly<Record<string, unknown>> | undefined
+  /** The request asks for JSON output (a JSON Schema, or any JSON object). */
+  readonly json?: Json.JsonRequest | undefined
 }
 
 /** Normalized finish reasons (a format maps them to its own names). */
@@ -93,8 +96,9 @@ const argumentText = (args: unknown): string =>
 
 /**
  * Decide the answer: a scripted response, else a tool call (tools offered, `tool_choice`
- * not `none`, last message from the user), else a reply mentioning the tool result (last
- * message is a tool result), else `Mock reply to: <last user text>`.
+ * not `none`, last message from the user), else JSON (the request asks for JSON output:
+ * synthesized from its schema), else a reply mentioning the tool result (last message is
+ * a tool result), else `Mock reply to: <last user text>`.
  */
 export const make = (
   intent: Intent,
@@ -121,6 +125,8 @@ export const make = (
       typeof example === "object" && example !== null && !Array.isArray(example) ? example : {}
     )
     toolCalls = [{ id: nextCallId(), name: tool.name, arguments: args, argumentDeltas: splitArguments(args) }]
+  } else if (intent.json !== undefined) {
+    deltas = split(Json.answer(intent.json, intent.lastUserText))
   } else if (intent.lastRole === "tool" && intent.toolResult !== undefined) {
     deltas = split(`The tool returned: ${intent.toolResult}`)
   } else {

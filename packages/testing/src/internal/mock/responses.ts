@@ -12,6 +12,7 @@
  */
 import type { ChatFormat, ErrorKind, ErrorOptions, ErrorResponse, ResponseContext, SseFrames } from "./format.js"
 import { hugePlaceholder } from "./format.js"
+import * as Json from "./json.js"
 import * as OpenAI from "./openai.js"
 import type { Intent, Plan } from "./plan.js"
 
@@ -111,6 +112,7 @@ const parse = (body: unknown, _target: string): Intent | string => {
     tools,
     toolChoice,
     maxTokens: max,
+    json: Json.fromResponses(body),
     echo: {
       instructions: typeof body.instructions === "string" ? body.instructions : null,
       max_output_tokens: max ?? null,

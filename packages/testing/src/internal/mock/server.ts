@@ -360,7 +360,7 @@ export const start = (options: Options = {}): Promise<Handle> => {
     if (typeof intent === "string") return sendError(ex, format, "bad-request", intent)
     const parsed = Controls.parse(intent.model, ex.req.headers)
     if (!parsed.ok) return sendError(ex, format, "bad-request", `llm-fiber mock: ${parsed.message}`)
-    const scripted = script.shift()
+    const scripted = takeScripted(Controls.baseModel(intent.model))
     const controls = Controls.withScript(parsed.controls, scripted)
     const fault = activeFault(intent.model, controls)
     const context: ResponseContext = {
@@ -461,6 +461,12 @@ export const start = (options: Options = {}): Promise<Handle> => {
         : "{\"embeddings\":[{\"values\":[0],\"mockPadding\":",
       route.method === "embedContent" ? "}}" : "}]}"
     ])
+  }
+
+  /** The next scripted response for a model: the first item without a `model`, or with this one. */
+  const takeScripted = (model: string): Controls.ScriptItem | undefined => {
+    const at = script.findIndex((item) => item.model === undefined || item.model === model)
+    return at < 0 ? undefined : script.splice(at, 1)[0]
   }
 
   const recorded = (): ReadonlyArray<RecordedRequest> =>
