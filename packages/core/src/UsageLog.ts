@@ -16,7 +16,7 @@
  * - Fields: `timestamp` (ISO 8601, UTC, when the call ended), `provider`, `model`,
  *   `operation` (`chat` | `stream`), `inputTokens`, `outputTokens`, `cachedInputTokens`,
  *   `costUsd` (`null` when the model has no price), `latencyMs`, `status` (`ok`, the error's
- *   tag, or `interrupted`), and when known `userId`, `tags`, `requestId`.
+ *   tag, `interrupted` or `defect`), and when known `userId`, `tags`, `requestId`.
  * - The file is opened once per layer (append mode) and closed when the layer's scope
  *   ends; each line is one write, and writes are serialized, so concurrent calls never
  *   interleave or lose lines. A failed write is logged as a warning and never fails a call.
@@ -71,7 +71,7 @@ export interface Entry {
   /** `null` when the model has no price in the catalog. */
   readonly costUsd: number | null
   readonly latencyMs: number
-  /** `ok`, the error's tag (`RateLimitError`, `BudgetExceededError`, …) or `interrupted`. */
+  /** `ok`, the error's tag (`RateLimitError`, `BudgetExceededError`, …), `interrupted` or `defect`. */
   readonly status: string
   readonly userId?: string | undefined
   readonly tags?: ReadonlyArray<string> | undefined
@@ -104,7 +104,7 @@ export class UsageLog extends Context.Tag("@llm-fiber/core/UsageLog")<UsageLog, 
 
 /**
  * One entry as its JSON line (no newline). Only the fields of `Entry` are written, in a
- * fixed order, whatever else the object carries.
+ * fixed order, whatever else the object carries; `costUsd` is rounded to 12 decimals.
  *
  * @since 0.1.0
  * @category encoding
@@ -118,7 +118,8 @@ export const encode = (entry: Entry): string => {
     inputTokens: entry.inputTokens,
     outputTokens: entry.outputTokens,
     cachedInputTokens: entry.cachedInputTokens,
-    costUsd: entry.costUsd,
+    // at most 12 decimals: a sum of prices is not written as 0.0000025499999999999997
+    costUsd: entry.costUsd === null ? null : Math.round(entry.costUsd * 1e12) / 1e12,
     latencyMs: entry.latencyMs,
     status: entry.status
   }
