@@ -73,6 +73,7 @@ import * as Catalog from "./Catalog.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChatResult from "./ChatResult.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as StructuredOutput from "./internal/structuredOutput.js"
 import * as LlmError from "./LlmError.js"
 import * as Metrics from "./Metrics.js"
 import type * as Middleware from "./Middleware.js"
@@ -123,6 +124,17 @@ export interface Service {
   readonly chatStream: (
     request: ChatRequest.Input | ChatRequest.ChatRequest
   ) => Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>
+  /**
+   * Ask for a value of a `Schema` (the provider's native JSON-schema mode, forced tool use,
+   * or a prompt instruction), decoded and repaired (see `StructuredOutput`).
+   */
+  readonly generateObject: <A, I>(
+    options: StructuredOutput.Options<A, I>
+  ) => Effect.Effect<StructuredOutput.Result<A>, LlmError.LlmError>
+  /** Stream partial values of a `Schema` as the JSON arrives, then the decoded value. */
+  readonly streamObject: <A, I>(
+    options: StructuredOutput.Options<A, I>
+  ) => Stream.Stream<StructuredOutput.StreamPart<A>, LlmError.LlmError>
   /** Embed one or more texts. */
   readonly embed: (request: EmbedRequest) => Effect.Effect<Provider.EmbedResult, LlmError.LlmError>
   /** Which provider would serve a model (without calling it). */
@@ -906,14 +918,17 @@ const makeWith = (c: Concerns): Service => {
       captureStackTrace: false
     }))
 
-  return {
+  const service: Service = {
     chat,
     chatStream,
+    generateObject: (options) => StructuredOutput.generateObject(service, options),
+    streamObject: (options) => StructuredOutput.streamObject(service, options),
     embed,
     resolve,
     providers: () => c.registry.names(),
     knownModels: () => c.models.knownNames()
   }
+  return service
 }
 
 /**
@@ -1079,6 +1094,28 @@ export const chatStream = (
   request: ChatRequest.Input | ChatRequest.ChatRequest
 ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError, LlmClient> =>
   Stream.unwrap(Effect.map(LlmClient, (client) => client.chatStream(request)))
+
+/**
+ * `generateObject` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const generateObject = <A, I>(
+  options: StructuredOutput.Options<A, I>
+): Effect.Effect<StructuredOutput.Result<A>, LlmError.LlmError, LlmClient> =>
+  Effect.flatMap(LlmClient, (client) => client.generateObject(options))
+
+/**
+ * `streamObject` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const streamObject = <A, I>(
+  options: StructuredOutput.Options<A, I>
+): Stream.Stream<StructuredOutput.StreamPart<A>, LlmError.LlmError, LlmClient> =>
+  Stream.unwrap(Effect.map(LlmClient, (client) => client.streamObject(options)))
 
 /**
  * `embed` on the client in context.
