@@ -45,8 +45,11 @@ const cli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>)
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
     child.on("error", reject)
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }))
+    child.on(
+      "close",
+      (code) =>
+        resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") })
+    )
     child.stdin.end("")
   })
 
@@ -158,7 +161,9 @@ describe("llm-fiber with OTEL_* variables (in process)", () => {
       const r = yield* runCli(["ask", "hi"], { ...makeFake(), env: { OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" } })
       expect(r.code).toBe(0)
       expect(r.stdout).toBe("Echo: hi\n")
-      expect(r.stderr).toMatch(/^llm-fiber: OpenTelemetry export is off: ConfigError: .*OTEL_EXPORTER_OTLP_ENDPOINT.*\n$/)
+      expect(r.stderr).toMatch(
+        /^llm-fiber: OpenTelemetry export is off: ConfigError: .*OTEL_EXPORTER_OTLP_ENDPOINT.*\n$/
+      )
       expect(receiver.requests).toEqual([])
     }))
 })

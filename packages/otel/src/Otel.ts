@@ -77,8 +77,8 @@ import * as Tracer from "effect/Tracer"
 export type AttributeValue = string | number | boolean | ReadonlyArray<string> | ReadonlyArray<number>
 
 /**
- * What every layer of this module shares: the resource that names the service, and the
- * strings to blank out of everything exported.
+ * What every layer of this module shares: the resource that names the service, context
+ * propagation, and the strings to blank out of everything exported.
  *
  * @since 0.1.0
  * @category models
@@ -292,7 +292,7 @@ const isOtelSpan = (u: unknown): u is OtelApi.Span =>
  * - it makes the current span the active OpenTelemetry context at every fiber step, which
  *   only matters with a global context manager: `propagate` decides.
  */
-const withArrayAttributes = (tracer: Tracer.Tracer, propagate: boolean): Tracer.Tracer =>
+const wrapTracer = (tracer: Tracer.Tracer, propagate: boolean): Tracer.Tracer =>
   Tracer.make({
     span: (name, parent, context, links, startTime, kind, options) => {
       const span = tracer.span(name, parent, context, links, startTime, kind, options)
@@ -316,14 +316,16 @@ const probeKey = OtelApi.createContextKey("@llm-fiber/otel/probe")
  * at every fiber step (what `@effect/opentelemetry`'s tracer does) has no effect at all.
  */
 const contextManagerRegistered = (): boolean =>
-  OtelApi.context.with(OtelApi.ROOT_CONTEXT.setValue(probeKey, true), () =>
-    OtelApi.context.active().getValue(probeKey) === true)
+  OtelApi.context.with(
+    OtelApi.ROOT_CONTEXT.setValue(probeKey, true),
+    () => OtelApi.context.active().getValue(probeKey) === true
+  )
 
 /** The tracer of `@effect/opentelemetry` (set by `NodeSdk.layer`), wrapped. */
 const layerTracerWrapper = (propagateContext: boolean | undefined): Layer.Layer<never> =>
   Layer.unwrapEffect(
     Effect.map(Effect.tracer, (tracer) =>
-      Layer.setTracer(withArrayAttributes(tracer, propagateContext ?? contextManagerRegistered())))
+      Layer.setTracer(wrapTracer(tracer, propagateContext ?? contextManagerRegistered())))
   )
 
 /** `NodeSdk.layer` on given processors and readers, with the resource of `options`. */
@@ -417,10 +419,14 @@ export const layer = (options: Options): Layer.Layer<never> =>
         })
       )
     }
-    return sdkLayer({
-      ...options,
-      shutdownTimeoutMs: options.shutdownTimeoutMs ?? (options.exportTimeoutMs ?? defaultExportTimeoutMs) + 1_000
-    }, processors, readers)
+    return sdkLayer(
+      {
+        ...options,
+        shutdownTimeoutMs: options.shutdownTimeoutMs ?? (options.exportTimeoutMs ?? defaultExportTimeoutMs) + 1_000
+      },
+      processors,
+      readers
+    )
   }))
 
 // -----------------------------------------------------------------------------
@@ -441,7 +447,10 @@ export interface FromEnvOptions extends Omit<Options, "serviceName" | "endpoint"
 }
 
 const optionalText = (name: string): Config.Config<Option.Option<string>> =>
-  Config.map(Config.option(Config.string(name)), (value) => Option.filter(Option.map(value, (s) => s.trim()), (s) => s !== ""))
+  Config.map(
+    Config.option(Config.string(name)),
+    (value) => Option.filter(Option.map(value, (s) => s.trim()), (s) => s !== "")
+  )
 
 const optionalUrl = (name: string): Config.Config<Option.Option<string>> =>
   Config.mapOrFail(optionalText(name), (value) => {
@@ -644,8 +653,10 @@ export const layerInMemory = (options?: Partial<ResourceOptions>): Layer.Layer<I
     const reader = new CollectingMetricReader()
     const service: InMemory = {
       spans: Effect.sync(() => exporter.finished.slice()),
-      metrics: Effect.map(Effect.promise(() => reader.read()), (metrics) =>
-        secrets.length > 0 ? scrubMetrics(metrics, secrets) : metrics),
+      metrics: Effect.map(
+        Effect.promise(() => reader.read()),
+        (metrics) => secrets.length > 0 ? scrubMetrics(metrics, secrets) : metrics
+      ),
       reset: Effect.sync(() => {
         exporter.finished.length = 0
       })
@@ -715,7 +726,11 @@ export const metricPoints = (
             value
           })
         } else if (typeof value === "object" && value !== null && "buckets" in value) {
-          const h = value as { count: number; sum?: number; buckets: { boundaries: Array<number>; counts: Array<number> } }
+          const h = value as {
+            count: number
+            sum?: number
+            buckets: { boundaries: Array<number>; counts: Array<number> }
+          }
           out.push({
             name: metricName,
             type: "histogram",

@@ -130,7 +130,9 @@ const anyValue = (value: unknown): unknown => {
 
 const attributesOf = (list: unknown): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
-  for (const item of arrayOf(list)) if (isObject(item) && typeof item.key === "string") out[item.key] = anyValue(item.value)
+  for (const item of arrayOf(list)) {
+    if (isObject(item) && typeof item.key === "string") out[item.key] = anyValue(item.value)
+  }
   return out
 }
 

@@ -21,7 +21,8 @@ afterAll(async () => {
 })
 beforeEach(() => receiver.reset())
 
-const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+const withEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 /** One chat under `layerFromEnv` with exactly this environment. */
 const callWith = (env: Record<string, string>, defaults?: Otel.FromEnvOptions) =>

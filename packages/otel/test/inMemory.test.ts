@@ -35,11 +35,13 @@ describe("Otel.layerInMemory", () => {
 
   it.live("the resource names the service; spans stay readable after the layer closed", () =>
     Effect.gen(function*() {
-      const kept = yield* Effect.scoped(Effect.gen(function*() {
-        const telemetry = yield* Otel.InMemoryTelemetry
-        yield* LlmClient.chat({ model: models.ok, messages: "hi" }).pipe(Effect.provide(client(server)))
-        return telemetry
-      }).pipe(Effect.provide(Otel.layerInMemory({ serviceName: "svc", serviceVersion: "1.2.3" }))))
+      const kept = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const telemetry = yield* Otel.InMemoryTelemetry
+          yield* LlmClient.chat({ model: models.ok, messages: "hi" }).pipe(Effect.provide(client(server)))
+          return telemetry
+        }).pipe(Effect.provide(Otel.layerInMemory({ serviceName: "svc", serviceVersion: "1.2.3" })))
+      )
       const spans = yield* kept.spans
       expect(spans.map((s) => s.name)).toEqual(["http.client POST", "llm.attempt", "llm.chat"])
       expect(spans[0]!.resource.attributes).toMatchObject({ "service.name": "svc", "service.version": "1.2.3" })
@@ -48,5 +50,4 @@ describe("Otel.layerInMemory", () => {
       yield* kept.reset
       expect(yield* kept.spans).toEqual([])
     }).pipe(Logger.withMinimumLogLevel(LogLevel.None)))
-
 })

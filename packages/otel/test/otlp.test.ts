@@ -6,8 +6,8 @@
  * header options, and that no API key is in any exported byte.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
-import { LlmClient, LlmError, Provider, ProviderRegistry, RetryPolicy } from "@llm-fiber/core"
 import { Anthropic } from "@llm-fiber/anthropic"
+import { LlmClient, LlmError, Provider, ProviderRegistry, RetryPolicy } from "@llm-fiber/core"
 import { Gemini } from "@llm-fiber/gemini"
 import { OpenAI } from "@llm-fiber/openai"
 import { Otel, OtlpReceiver } from "@llm-fiber/otel"
