@@ -108,7 +108,13 @@ export class Store {
     const waitMs = at - now
     if (waitMs > maxWaitMs) return { _tag: "Rejected", retryAfterMs: waitMs }
     for (let i = 0; i < limits.length; i++) {
-      windows[i]!.entries.push({ id, time: at, cost: limits[i]!.cost })
+      // in time order: a booking may land before a cancelled (cost 0) later one
+      const window = windows[i]!
+      const entries = window.entries
+      let j = entries.length
+      while (j > window.head && entries[j - 1]!.time > at) j--
+      if (j === entries.length) entries.push({ id, time: at, cost: limits[i]!.cost })
+      else entries.splice(j, 0, { id, time: at, cost: limits[i]!.cost })
     }
     return { _tag: "Reserved", waitMs }
   }
