@@ -232,12 +232,16 @@ export const makeLedgerMemory: Effect.Effect<Ledger> = Effect.sync(() => {
     reserve: (entries, amount) =>
       Effect.map(now, (at): ReserveResult => {
         sweep(at)
+        // a key listed n times takes the amount n times (as the Redis ledger's script does)
+        const seen = new Map<string, number>()
         for (const entry of entries) {
+          const times = (seen.get(entry.key) ?? 0) + 1
+          seen.set(entry.key, times)
           const counter = live(entry.key, at)
           const used = counter === undefined ? zero : { microUsd: counter.microUsd, tokens: counter.tokens }
           if (
-            (entry.limitMicroUsd !== undefined && used.microUsd + amount.microUsd > entry.limitMicroUsd) ||
-            (entry.limitTokens !== undefined && used.tokens + amount.tokens > entry.limitTokens)
+            (entry.limitMicroUsd !== undefined && used.microUsd + times * amount.microUsd > entry.limitMicroUsd) ||
+            (entry.limitTokens !== undefined && used.tokens + times * amount.tokens > entry.limitTokens)
           ) return { _tag: "Rejected", key: entry.key, used }
         }
         for (const entry of entries) add(entry.key, amount, entry.ttlMs, at)

@@ -724,6 +724,16 @@ describe("Budget: ledgers", () => {
       expect(yield* ledger.read("b")).toEqual({ microUsd: 60, tokens: 6 })
       expect(yield* ledger.read("missing")).toEqual({ microUsd: 0, tokens: 0 })
     }))
+
+  it.effect("the memory ledger: a key listed twice must fit the amount twice", () =>
+    Effect.gen(function*() {
+      const ledger = yield* Budget.makeLedgerMemory
+      const a = { key: "twice", limitMicroUsd: 100, ttlMs: 1_000 }
+      expect(yield* ledger.reserve([a, a], { microUsd: 60, tokens: 0 })).toMatchObject({ _tag: "Rejected" })
+      expect(yield* ledger.read("twice")).toEqual({ microUsd: 0, tokens: 0 })
+      expect(yield* ledger.reserve([a, a], { microUsd: 50, tokens: 0 })).toEqual({ _tag: "Reserved" })
+      expect(yield* ledger.read("twice")).toEqual({ microUsd: 100, tokens: 0 })
+    }))
 })
 
 describe("Budget: options", () => {
