@@ -32,8 +32,8 @@ const Shared = Layer.mergeAll(
   RedisBudget.layer({ limits: [{ scope: "client", window: "day", usd: 1 }] })
 ).pipe(Layer.provide(connection))
 
-/** One process: a client over its own connection to the shared Redis. */
-const replica = LlmClient.layerFromEnv().pipe(Layer.provide(Shared))
+/** One process: a client (and its budget, for `Budget.usage`) over its own connection to the shared Redis. */
+const replica = LlmClient.layerFromEnv().pipe(Layer.provideMerge(Shared))
 
 const ask = (messages: string) => LlmClient.chat({ model, messages, maxTokens: 50, temperature: 0 })
 

@@ -39,12 +39,11 @@ const sources = fs.readdirSync("packages").map((name) => `packages/${name}/src`)
 await step("no import cycles (madge)", npx, ["madge", "--circular", "--extensions", "ts", ...sources])
 
 // one Redis for the tests and the examples (LLM_FIBER_REDIS_URL, inherited by every step),
-// stopped on exit — also when a step fails (process.exit) or on Ctrl-C
+// stopped when this process exits — also when a step fails (process.exit) or on Ctrl-C
 if (!process.env[Redis.urlVariable]) {
   const redis = await Redis.startRedisServer()
   process.env[Redis.urlVariable] = redis.url
   console.log(`\n▶ redis-server ${redis.url} (pid ${redis.pid}) for the tests and examples`)
-  process.on("exit", () => redis.stopSync())
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
     process.on(signal, () => {
       redis.stopSync()

@@ -85,13 +85,38 @@ const ask = (port: number, command: string, timeoutMs: number): Promise<string> 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Whether `pid` runs (a zombie, waiting for a slow init to reap it, counts as gone). */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
   }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z"
+  } catch {
+    return true // no /proc (macOS): trust kill(0)
+  }
+}
+
+/** Send `signal` to `pid`, unless it is gone already. */
+const signal = (pid: number, name: NodeJS.Signals): void => {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // gone
+  }
+}
+
+/** Wait until `pid` is gone, at most `ms`. */
+const gone = async (pid: number, ms: number): Promise<boolean> => {
+  const until = Date.now() + ms
+  while (alive(pid)) {
+    if (Date.now() > until) return false
+    await sleep(20)
+  }
+  return true
 }
 
 /** A running throwaway server. */
@@ -101,7 +126,7 @@ export interface RedisServer {
   readonly pid: number
   /** Stop it (SIGTERM, then SIGKILL after 5 s) and remove its files. */
   readonly stop: () => Promise<void>
-  /** Stop it at once (for `process.on("exit")`): SIGKILL, files removed. */
+  /** Stop it at once (synchronous, for exit handlers; also run when this process exits): SIGKILL, files removed. */
   readonly stopSync: () => void
   /** Freeze it (SIGSTOP): connections stay open, nothing is answered. */
   readonly pause: () => void
@@ -159,10 +184,11 @@ const startOnce = async (binary: string, port: number, options: StartOptions): P
     if (pid !== undefined) {
       const command = options.password !== undefined ? `AUTH ${options.password}\r\nPING` : "PING"
       const reply = await ask(port, command, 1_000).catch(() => "")
-      if (reply === "+PONG" || reply === "+OK") break
+      // (and it is ours: a server that lost the port to another one has exited)
+      if ((reply === "+PONG" || reply === "+OK") && alive(pid)) break
     }
     if (Date.now() > deadline || (pid !== undefined && !alive(pid))) {
-      if (pid !== undefined && alive(pid)) process.kill(pid, "SIGKILL")
+      if (pid !== undefined) signal(pid, "SIGKILL")
       const detail = log()
       cleanup()
       throw new Error(`redis-server on port ${port} did not answer PING in time\n${detail}`)
@@ -171,6 +197,16 @@ const startOnce = async (binary: string, port: number, options: StartOptions): P
   }
   const serverPid = pid
   let stopped = false
+  // a daemon outlives its starter: stop it when this process exits, whatever happened
+  const stopSync = () => {
+    if (stopped) return
+    stopped = true
+    process.removeListener("exit", stopSync)
+    signal(serverPid, "SIGCONT")
+    signal(serverPid, "SIGKILL")
+    cleanup()
+  }
+  process.on("exit", stopSync)
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -178,24 +214,18 @@ const startOnce = async (binary: string, port: number, options: StartOptions): P
     stop: async () => {
       if (stopped) return
       stopped = true
-      if (alive(serverPid)) {
-        process.kill(serverPid, "SIGCONT")
-        process.kill(serverPid, "SIGTERM")
-        const until = Date.now() + 5_000
-        while (alive(serverPid) && Date.now() < until) await sleep(20)
-        if (alive(serverPid)) process.kill(serverPid, "SIGKILL")
-        while (alive(serverPid)) await sleep(20)
+      process.removeListener("exit", stopSync)
+      signal(serverPid, "SIGCONT")
+      signal(serverPid, "SIGTERM")
+      if (!(await gone(serverPid, 5_000))) {
+        signal(serverPid, "SIGKILL")
+        await gone(serverPid, 5_000)
       }
       cleanup()
     },
-    stopSync: () => {
-      if (stopped) return
-      stopped = true
-      if (alive(serverPid)) process.kill(serverPid, "SIGKILL")
-      cleanup()
-    },
-    pause: () => process.kill(serverPid, "SIGSTOP"),
-    resume: () => process.kill(serverPid, "SIGCONT")
+    stopSync,
+    pause: () => signal(serverPid, "SIGSTOP"),
+    resume: () => signal(serverPid, "SIGCONT")
   }
 }
 

@@ -270,6 +270,16 @@ describe("RedisRateLimiter: on the server's clock", () => {
       expect(second).toBeLessThanOrEqual(20_001)
     }))
 
+  it.scopedLive("an idle window's keys are gone once its last booking has left it", () =>
+    Effect.gen(function*() {
+      const { connection } = yield* Helpers.make()
+      const store = RedisRateLimiter.makeStoreWith(connection)
+      yield* store.reserve({ id: "1", limits: [{ key: "brief", limit: 5, windowMs: 100, cost: 1 }], maxWaitMs: 0 })
+      expect(yield* connection.use((client) => client.exists("brief", "brief:cost"))).toBe(2)
+      yield* Effect.sleep("300 millis")
+      expect(yield* connection.use((client) => client.exists("brief", "brief:cost"))).toBe(0)
+    }))
+
   it.scoped("invalid input is a RateLimiterStoreError, not a script error", () =>
     Effect.gen(function*() {
       const { connection } = yield* Helpers.make()
@@ -314,7 +324,7 @@ describe("RedisRateLimiter: under RateLimiter", () => {
           expect(error.retryAfterMs).toBeGreaterThan(50_000)
         }
       }
-      const keys = yield* connection(one).use((client) =>
+      const keys = yield* one.connection.use((client) =>
         client.keys(`${one.prefix}llm-fiber:rate-limit:acct:model:openai:gpt-4o-mini:requests*`)
       )
       expect(keys.map((key) => key.slice(one.prefix.length)).sort()).toEqual([
@@ -334,5 +344,3 @@ describe("RedisRateLimiter: under RateLimiter", () => {
       expect((yield* store.reserve({ id: "2", limits, maxWaitMs: 0 }))._tag).toBe("Rejected")
     }))
 })
-
-const connection = (setup: { readonly connection: Redis.Connection }) => setup.connection
