@@ -6,6 +6,11 @@
  * - `Tool.dynamic` — parameters as a JSON Schema object, arguments as `unknown` (tools
  *   discovered at run time, e.g. from an MCP server).
  *
+ * Each provider accepts its own flavour of JSON Schema: `Tool.definitionFor(tool, dialect)`
+ * gives it (OpenAI strict mode, Anthropic, Gemini's OpenAPI subset; see `Dialect`), and
+ * `Tool.decodeArguments` undoes the flavour's changes and decodes the model's arguments
+ * with the tool's Schema. `ToolLoop` does both for you.
+ *
  * @example
  * ```ts
  * import { Effect, Schema } from "effect"
