@@ -74,6 +74,7 @@ import * as ChatRequest from "./ChatRequest.js"
 import * as ChatResult from "./ChatResult.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
 import * as StructuredOutput from "./internal/structuredOutput.js"
+import * as ToolLoop from "./internal/toolLoop.js"
 import * as LlmError from "./LlmError.js"
 import * as Metrics from "./Metrics.js"
 import type * as Middleware from "./Middleware.js"
@@ -135,6 +136,14 @@ export interface Service {
   readonly streamObject: <A, I>(
     options: StructuredOutput.Options<A, I>
   ) => Stream.Stream<StructuredOutput.StreamPart<A>, LlmError.LlmError>
+  /**
+   * Run the tool loop: send the request with a toolkit, run the tools the model calls
+   * (under the `Approval` policy), send the results back, until the model answers or
+   * `maxSteps` (see `ToolLoop`).
+   */
+  readonly runTools: <R>(options: ToolLoop.Options<R>) => Effect.Effect<ToolLoop.Result, LlmError.LlmError, R>
+  /** The tool loop as a stream: each step's events, tool results, then the final `Finish`. */
+  readonly streamTools: <R>(options: ToolLoop.Options<R>) => Stream.Stream<ToolLoop.Event, LlmError.LlmError, R>
   /** Embed one or more texts. */
   readonly embed: (request: EmbedRequest) => Effect.Effect<Provider.EmbedResult, LlmError.LlmError>
   /** Which provider would serve a model (without calling it). */
@@ -923,6 +932,8 @@ const makeWith = (c: Concerns): Service => {
     chatStream,
     generateObject: (options) => StructuredOutput.generateObject(service, options),
     streamObject: (options) => StructuredOutput.streamObject(service, options),
+    runTools: (options) => ToolLoop.run(service, options),
+    streamTools: (options) => ToolLoop.stream(service, options),
     embed,
     resolve,
     providers: () => c.registry.names(),
@@ -1116,6 +1127,28 @@ export const streamObject = <A, I>(
   options: StructuredOutput.Options<A, I>
 ): Stream.Stream<StructuredOutput.StreamPart<A>, LlmError.LlmError, LlmClient> =>
   Stream.unwrap(Effect.map(LlmClient, (client) => client.streamObject(options)))
+
+/**
+ * `runTools` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const runTools = <R>(
+  options: ToolLoop.Options<R>
+): Effect.Effect<ToolLoop.Result, LlmError.LlmError, LlmClient | R> =>
+  Effect.flatMap(LlmClient, (client) => client.runTools(options))
+
+/**
+ * `streamTools` on the client in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const streamTools = <R>(
+  options: ToolLoop.Options<R>
+): Stream.Stream<ToolLoop.Event, LlmError.LlmError, LlmClient | R> =>
+  Stream.unwrap(Effect.map(LlmClient, (client) => client.streamTools(options)))
 
 /**
  * `embed` on the client in context.
