@@ -1,5 +1,5 @@
 /**
- * @llm-fiber/cli — the `llm-fiber` command line (`ask`, `stream`, `chat`, `models`).
+ * @llm-fiber/cli — the `llm-fiber` command line (`ask`, `stream`, `chat`, `models`, `costs`).
  *
  * @since 0.1.0
  */

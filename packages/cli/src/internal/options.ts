@@ -12,7 +12,11 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import type { ChatRequest, Message } from "@llm-fiber/core"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Concerns from "./concerns.js"
+import * as OutputSchema from "./schema.js"
+import * as Tools from "./tools.js"
 
 /** The model used when neither `--model` nor `LLM_FIBER_MODEL` names one. */
 export const defaultModel = "gpt-4o-mini"
@@ -32,6 +36,15 @@ const numberOption = (name: string, kind: "number" | "integer", pseudoName: stri
         : Effect.succeed(value)
     })
   )
+
+const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+
+/** Also check a parsed number (`undefined`: fine; a string: the message). */
+const checked = (name: string, check: (value: number) => string | undefined) =>
+  Options.mapEffect((value: number) => {
+    const problem = check(value)
+    return problem === undefined ? Effect.succeed(value) : Effect.fail(invalid(`--${name} ${problem}, got ${value}`))
+  })
 
 /** `--model M` (`-m`), else `LLM_FIBER_MODEL`, else `gpt-4o-mini`. */
 export const model = Options.text("model").pipe(
@@ -83,6 +96,70 @@ export const fallback = Options.text("fallback").pipe(
   Options.optional
 )
 
+/** `--cache off|memory|file:DIR|redis://HOST:PORT`. */
+export const cache = Options.text("cache").pipe(
+  Options.withPseudoName("off|memory|file:DIR|redis://HOST:PORT"),
+  Options.withDescription(
+    "Response cache: off (default), memory (this process: a chat), file:DIR or redis://HOST:PORT " +
+      "(shared, kept across runs). An identical request is answered from the cache, at no cost."
+  ),
+  Options.mapEffect((raw) =>
+    Either.match(Concerns.parseCache(raw), {
+      onLeft: (message) => Effect.fail(invalid(message)),
+      onRight: Effect.succeed
+    })
+  ),
+  Options.optional
+)
+
+/** `--max-cost-usd X`: the request's `costCeilingUsd`. */
+export const maxCostUsd = numberOption("max-cost-usd", "number", "USD").pipe(
+  checked("max-cost-usd", (usd) => (usd > 0 ? undefined : "expects a positive number of USD")),
+  Options.withDescription(
+    "The most one call may cost: a call whose worst case (input + max tokens at catalog prices) is above it " +
+      "fails with BudgetExceededError before anything is sent."
+  ),
+  Options.optional
+)
+
+/** `--usage-log FILE`. */
+export const usageLog = Options.text("usage-log").pipe(
+  Options.withPseudoName("FILE"),
+  Options.withDescription(
+    "Append one JSON line per call (tokens, cost, latency, status) to FILE; see llm-fiber costs."
+  ),
+  Options.optional
+)
+
+/** `--mcp "COMMAND ARGS"` (repeatable). */
+export const mcp = Options.text("mcp").pipe(
+  Options.withPseudoName("\"COMMAND ARGS\""),
+  Options.withDescription(
+    "Start an MCP server (stdio) and let the model call its tools, until it answers or --max-steps. Repeatable."
+  ),
+  Options.repeated,
+  Options.mapEffect((lines) => Effect.mapError(Tools.parseCommands(lines), invalid))
+)
+
+/** `--max-steps N`. */
+export const maxSteps = numberOption("max-steps", "integer", "N").pipe(
+  checked("max-steps", (n) => (n >= 1 ? undefined : "expects an integer >= 1")),
+  Options.withDescription(
+    `The most model calls of a tool loop (--mcp), default ${Tools.defaultMaxSteps}; more fails with ToolError.`
+  ),
+  Options.withDefault(Tools.defaultMaxSteps)
+)
+
+/** `--schema FILE.json`: loaded (and compiled) while the command line is parsed. */
+export const schema = Options.text("schema").pipe(
+  Options.withPseudoName("FILE.json"),
+  Options.withDescription(
+    "Structured output: answer with JSON matching the JSON Schema in the file, printed as one JSON value."
+  ),
+  Options.mapEffect((file) => Effect.mapError(OutputSchema.load(file), invalid)),
+  Options.optional
+)
+
 /** `--verbose`. */
 export const verbose = Options.boolean("verbose").pipe(
   Options.withDescription("Log to stderr, print usage after each answer and full errors.")
@@ -110,6 +187,12 @@ export const call = {
   timeout,
   maxRetries,
   fallback,
+  cache,
+  maxCostUsd,
+  usageLog,
+  mcp,
+  maxSteps,
+  schema,
   verbose
 }
 
@@ -122,6 +205,12 @@ export interface CallOptions {
   readonly timeout: Option.Option<number>
   readonly maxRetries: Option.Option<number>
   readonly fallback: Option.Option<string>
+  readonly cache: Option.Option<Concerns.CacheSpec>
+  readonly maxCostUsd: Option.Option<number>
+  readonly usageLog: Option.Option<string>
+  readonly mcp: ReadonlyArray<Tools.ServerSpec>
+  readonly maxSteps: number
+  readonly schema: Option.Option<OutputSchema.OutputSchema>
   readonly verbose: boolean
 }
 
@@ -145,6 +234,7 @@ export const toRequest = (
     maxTokens: Option.getOrUndefined(options.maxTokens),
     maxRetries: Option.getOrUndefined(options.maxRetries),
     timeout: Option.match(options.timeout, { onNone: () => undefined, onSome: (totalMs) => ({ totalMs }) }),
-    fallback: Option.isSome(fallbackModels) && fallbackModels.value.length > 0 ? fallbackModels.value : undefined
+    fallback: Option.isSome(fallbackModels) && fallbackModels.value.length > 0 ? fallbackModels.value : undefined,
+    costCeilingUsd: Option.getOrUndefined(options.maxCostUsd)
   }
 }
