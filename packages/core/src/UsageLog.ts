@@ -293,8 +293,8 @@ interface Accumulator {
   inputTokens: number
   outputTokens: number
   cachedInputTokens: number
-  /** micro-USD, summed as integers so that totals do not drift */
-  microUsd: number
+  /** nano-USD, summed as integers so that totals do not drift (a cheap call costs a few micro-USD) */
+  nanoUsd: number
   unpricedCalls: number
 }
 
@@ -304,7 +304,7 @@ const newAccumulator = (): Accumulator => ({
   inputTokens: 0,
   outputTokens: 0,
   cachedInputTokens: 0,
-  microUsd: 0,
+  nanoUsd: 0,
   unpricedCalls: 0
 })
 
@@ -315,10 +315,10 @@ const add = (acc: Accumulator, entry: Entry) => {
   acc.outputTokens += entry.outputTokens
   acc.cachedInputTokens += entry.cachedInputTokens
   if (entry.costUsd === null) acc.unpricedCalls++
-  else acc.microUsd += Math.round(entry.costUsd * 1e6)
+  else acc.nanoUsd += Math.round(entry.costUsd * 1e9)
 }
 
-const totals = ({ microUsd, ...rest }: Accumulator): Totals => ({ ...rest, costUsd: microUsd / 1e6 })
+const totals = ({ nanoUsd, ...rest }: Accumulator): Totals => ({ ...rest, costUsd: nanoUsd / 1e9 })
 
 const groups = (
   map: Map<string, Accumulator>,

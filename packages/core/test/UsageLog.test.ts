@@ -191,6 +191,11 @@ describe("UsageLog: summarize", () => {
       ...fields
     })
 
+  it("sums sub-micro-dollar costs without rounding each line away", () => {
+    const summary = UsageLog.summarize([line({ costUsd: 0.00000255 }), line({ costUsd: 0.00000195 })].join("\n"))
+    expect(summary.total.costUsd).toBeCloseTo(0.0000045, 12)
+  })
+
   const log = [
     line({}),
     line({ costUsd: 0.2, cachedInputTokens: 40 }),

@@ -77,7 +77,7 @@ export const microDown = (usd: number): number => {
 }
 
 /** USD for messages: at most 6 decimals, no trailing zeros. @internal */
-export const formatUsd = (usd: number): string => String(Number(usd.toFixed(6)))
+export const formatUsd = (usd: number): string => String(Number(usd.toPrecision(6)))
 
 /** Tokens for messages: `12,345`. @internal */
 export const formatTokens = (tokens: number): string => Math.round(tokens).toLocaleString("en-US")
