@@ -65,7 +65,9 @@ const quiet = Logger.minimumLogLevel(LogLevel.None)
 const clientLayer = (cache) =>
   LlmClient.layer.pipe(
     Layer.provide(OpenAI.layer({ apiKey: "sk-bench", baseUrl: server.openaiBaseUrl })),
-    Layer.provide(Layer.mergeAll(ProviderRegistry.layer, UndiciHttpClient.layer(), RetryPolicy.layer({ maxRetries: 0 }))),
+    Layer.provide(
+      Layer.mergeAll(ProviderRegistry.layer, UndiciHttpClient.layer(), RetryPolicy.layer({ maxRetries: 0 }))
+    ),
     Layer.provide(cache)
   )
 
@@ -113,7 +115,9 @@ const coalescing = async (coalesce) => {
   server.reset()
   // a slow provider answer (200 ms before the headers) so all 100 are in flight together
   const slow = { ...request, model: "openai:mock?delayMs=200", messages: `coalesce ${coalesce}` }
-  await runtime.runPromise(Effect.all(Array.from({ length: 100 }, () => client.chat(slow)), { concurrency: "unbounded" }))
+  await runtime.runPromise(
+    Effect.all(Array.from({ length: 100 }, () => client.chat(slow)), { concurrency: "unbounded" })
+  )
   const made = server.requests.length
   await runtime.dispose()
   return made
