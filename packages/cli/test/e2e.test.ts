@@ -10,56 +10,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
 import { MockServer } from "@llm-fiber/testing"
-import { spawn } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, "../../..")
-const bin = path.resolve(here, "../src/bin.ts")
-const register = path.resolve(here, "support/register.mjs")
+import { cli, lines, printed } from "./support/exec.js"
 
 const secret = "sk-test-SECRET123"
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Everything the CLI printed in this file, checked for the key at the end. */
-const printed: Array<string> = []
-
-/** Run `llm-fiber …` with exactly the given environment (plus PATH/HOME) and stdin. */
-const cli = (
-  args: ReadonlyArray<string>,
-  options: { readonly env?: Readonly<Record<string, string>>; readonly input?: string } = {}
-): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", register, bin, ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        ...(process.env.TMPDIR !== undefined ? { TMPDIR: process.env.TMPDIR } : {}),
-        ...options.env
-      },
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    const out: Array<Buffer> = []
-    const err: Array<Buffer> = []
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
-    child.on("error", reject)
-    child.on("close", (code) => {
-      const run = { code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }
-      printed.push(run.stdout, run.stderr)
-      resolve(run)
-    })
-    child.stdin.end(options.input ?? "")
-  })
-
-const lines = (text: string) => text.split("\n").filter((line) => line !== "")
 
 let server: MockServer.Handle
 

@@ -9,49 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/v
 import { OtlpReceiver } from "@llm-fiber/otel"
 import { MockServer } from "@llm-fiber/testing"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { cli as exec, type Run } from "./support/exec.js"
 import { makeFake, runCli } from "./support/fake.js"
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, "../../..")
-const bin = path.resolve(here, "../src/bin.ts")
-const register = path.resolve(here, "support/register.mjs")
 
 const secret = "sk-SECRET-otel-123"
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Run `llm-fiber …` with exactly the given environment (plus PATH/HOME). */
-const cli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", register, bin, ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        ...(process.env.TMPDIR !== undefined ? { TMPDIR: process.env.TMPDIR } : {}),
-        ...env
-      },
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    const out: Array<Buffer> = []
-    const err: Array<Buffer> = []
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk))
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk))
-    child.on("error", reject)
-    child.on(
-      "close",
-      (code) =>
-        resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") })
-    )
-    child.stdin.end("")
-  })
+const cli = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>>): Promise<Run> => exec(args, { env })
 
 let server: MockServer.Handle
 let receiver: OtlpReceiver.Handle

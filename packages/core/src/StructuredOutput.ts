@@ -56,8 +56,6 @@ import type * as Either from "effect/Either"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Catalog from "./Catalog.js"
-import type * as ChatRequest from "./ChatRequest.js"
-import type * as ChatResult from "./ChatResult.js"
 import * as JsonSchemaInternal from "./internal/jsonSchema.js"
 import * as PartialJsonInternal from "./internal/partialJson.js"
 import * as internal from "./internal/structuredOutput.js"
@@ -72,7 +70,7 @@ import type * as Provider from "./Provider.js"
  * @since 0.1.0
  * @category models
  */
-export type Mode = "auto" | "native" | "tool" | "prompt"
+export type Mode = internal.Mode
 
 /**
  * The mode a call used.
@@ -80,7 +78,7 @@ export type Mode = "auto" | "native" | "tool" | "prompt"
  * @since 0.1.0
  * @category models
  */
-export type ResolvedMode = "native" | "tool" | "prompt"
+export type ResolvedMode = internal.ResolvedMode
 
 /**
  * A chat request (without `responseFormat`, `tools` and `toolChoice`, which structured
@@ -89,21 +87,7 @@ export type ResolvedMode = "native" | "tool" | "prompt"
  * @since 0.1.0
  * @category models
  */
-export interface Options<A, I> extends Omit<ChatRequest.Input, "responseFormat" | "tools" | "toolChoice"> {
-  /** The answer's `Schema`: its encoded side is what the model writes (as JSON). */
-  readonly schema: Schema.Schema<A, I>
-  /**
-   * The name of the output format / tool (1-64 letters, digits, `_`, `-`); default the
-   * schema's identifier (a `Schema.Class` name), else `response`.
-   */
-  readonly name?: string | undefined
-  /** What the answer is, for the model. */
-  readonly description?: string | undefined
-  /** Default `auto`. */
-  readonly mode?: Mode | undefined
-  /** How many times to ask again after an answer that does not decode (default 1). */
-  readonly maxRepairs?: number | undefined
-}
+export type Options<A, I> = internal.Options<A, I>
 
 /**
  * A decoded answer.
@@ -111,19 +95,7 @@ export interface Options<A, I> extends Omit<ChatRequest.Input, "responseFormat" 
  * @since 0.1.0
  * @category models
  */
-export interface Result<A> {
-  readonly value: A
-  /**
-   * The last answer's `ChatResult`, with `usage`, `cost` and `timing.latencyMs` summed over
-   * all attempts (repairs included).
-   */
-  readonly result: ChatResult.ChatResult
-  /** The raw JSON text that decoded (in `tool` mode: the tool call's input). */
-  readonly text: string
-  /** How many answers were asked for (1 when the first one decoded). */
-  readonly attempts: number
-  readonly mode: ResolvedMode
-}
+export type Result<A> = internal.Result<A>
 
 /**
  * A partial value of `streamObject`: the JSON so far, parsed tolerantly (encoded side, not
@@ -132,11 +104,7 @@ export interface Result<A> {
  * @since 0.1.0
  * @category models
  */
-export interface PartialValue {
-  readonly _tag: "Partial"
-  readonly value: unknown
-  readonly attempt: number
-}
+export type PartialValue = internal.PartialValue
 
 /**
  * The last part of `streamObject`: the decoded value and the result.
@@ -144,9 +112,7 @@ export interface PartialValue {
  * @since 0.1.0
  * @category models
  */
-export interface Done<A> extends Result<A> {
-  readonly _tag: "Done"
-}
+export type Done<A> = internal.Done<A>
 
 /**
  * What `streamObject` emits: `Partial` values, then one `Done`.
@@ -154,7 +120,7 @@ export interface Done<A> extends Result<A> {
  * @since 0.1.0
  * @category models
  */
-export type StreamPart<A> = PartialValue | Done<A>
+export type StreamPart<A> = internal.StreamPart<A>
 
 /**
  * Which mode `auto` (or a forced mode) gives for a provider — its wire format (`api`) and

@@ -15,6 +15,23 @@ import { everything, everythingBin, flakyEverything, isRunning, kill, runTool, t
 const pidOf = (server: Mcp.McpServer) =>
   Effect.flatMap(server.pid, (pid) => Option.isSome(pid) ? Effect.succeed(pid.value) : Effect.dieMessage("no pid"))
 
+/**
+ * The flaky server (it refuses to start while the marker file exists), reconnecting up to
+ * `maxAttempts` times; and the marker's path (in a fresh temporary directory).
+ */
+const connectFlaky = (maxAttempts: number) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    const marker = path.join(dir, "fail")
+    const server = yield* Mcp.connect({
+      name: "flaky",
+      transport: Mcp.stdio(process.execPath, [flakyEverything], { env: { MCP_TEST_FAIL_MARKER: marker } }),
+      timeoutMs: 20_000,
+      reconnect: { maxAttempts }
+    })
+    return { marker, server }
+  })
+
 describe("connecting", () => {
   it.scopedLive("times out on a command that never speaks MCP, and stops it", () =>
     Effect.gen(function*() {
@@ -135,14 +152,7 @@ describe("lifetime", () => {
 
   it.scopedLive("reconnect gives up after maxAttempts failed attempts and stays failed", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const marker = path.join(dir, "fail")
-      const server = yield* Mcp.connect({
-        name: "flaky",
-        transport: Mcp.stdio(process.execPath, [flakyEverything], { env: { MCP_TEST_FAIL_MARKER: marker } }),
-        timeoutMs: 20_000,
-        reconnect: { maxAttempts: 2 }
-      })
+      const { marker, server } = yield* connectFlaky(2)
       fs.writeFileSync(marker, "")
       expect(yield* kill(yield* pidOf(server))).toBe(true)
       const attempt1 = yield* Effect.flip(server.callTool("echo", { message: "1" }))
@@ -160,14 +170,7 @@ describe("lifetime", () => {
 
   it.scopedLive("a successful reconnect resets the attempt count", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const marker = path.join(dir, "fail")
-      const server = yield* Mcp.connect({
-        name: "flaky",
-        transport: Mcp.stdio(process.execPath, [flakyEverything], { env: { MCP_TEST_FAIL_MARKER: marker } }),
-        timeoutMs: 20_000,
-        reconnect: { maxAttempts: 1 }
-      })
+      const { server } = yield* connectFlaky(1)
       for (let round = 0; round < 3; round++) {
         expect(yield* kill(yield* pidOf(server))).toBe(true)
         const echoed = yield* server.callTool("echo", { message: `round ${round}` })

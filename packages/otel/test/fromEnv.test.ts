@@ -2,24 +2,14 @@
  * `Otel.layerFromEnv`: the standard `OTEL_*` variables, read through Effect `Config` (here
  * from a map), turn OTLP/HTTP export on, shape it, or leave it off.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { LlmClient } from "@llm-fiber/core"
-import { Otel, OtlpReceiver } from "@llm-fiber/otel"
-import { MockServer } from "@llm-fiber/testing"
+import { Otel } from "@llm-fiber/otel"
 import { ConfigError, ConfigProvider, Effect, Either, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { client, models } from "./support/pipeline.js"
+import { receiver, server, startServers } from "./support/servers.js"
 
-let server: MockServer.Handle
-let receiver: OtlpReceiver.Handle
-beforeAll(async () => {
-  server = await MockServer.start()
-  receiver = await OtlpReceiver.start()
-})
-afterAll(async () => {
-  await server.close()
-  await receiver.close()
-})
-beforeEach(() => receiver.reset())
+startServers()
 
 const withEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))

@@ -5,31 +5,19 @@
  * closes (every assertion runs right after it closed, without waiting) — plus the signal and
  * header options, and that no API key is in any exported byte.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@effect/vitest"
+import { beforeEach, describe, expect, it } from "@effect/vitest"
 import { Anthropic } from "@llm-fiber/anthropic"
 import { LlmClient, LlmError, Provider, ProviderRegistry, RetryPolicy } from "@llm-fiber/core"
 import { Gemini } from "@llm-fiber/gemini"
 import { OpenAI } from "@llm-fiber/openai"
-import { Otel, OtlpReceiver } from "@llm-fiber/otel"
-import { MockServer } from "@llm-fiber/testing"
+import { Otel } from "@llm-fiber/otel"
 import { ATTR_ERROR_TYPE } from "@opentelemetry/semantic-conventions/incubating"
 import { Effect, Either, Layer, Logger, LogLevel, Redacted, Schedule, Stream } from "effect"
 import { apiKey, checkMetrics, checkSpans, client, models, runId, sequence, STATUS_ERROR } from "./support/pipeline.js"
+import { receiver, server, startServers } from "./support/servers.js"
 
-let server: MockServer.Handle
-let receiver: OtlpReceiver.Handle
-beforeAll(async () => {
-  server = await MockServer.start()
-  receiver = await OtlpReceiver.start()
-})
-afterAll(async () => {
-  await server.close()
-  await receiver.close()
-})
-beforeEach(() => {
-  server.reset()
-  receiver.reset()
-})
+startServers()
+beforeEach(() => server.reset())
 
 const quiet = Logger.withMinimumLogLevel(LogLevel.None)
 

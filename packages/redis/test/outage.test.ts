@@ -24,6 +24,17 @@ afterAll(async () => {
   await server?.stop()
 })
 
+/** A connection to the test's server and the three adapters on it. */
+const connectAdapters = Effect.gen(function*() {
+  const connection = yield* Redis.make({ url: server.url, commandTimeoutMs, connectTimeoutMs: 1_000 })
+  return {
+    connection,
+    cache: RedisCache.makeStoreWith(connection),
+    limiter: RedisRateLimiter.makeStoreWith(connection),
+    ledger: RedisBudget.makeLedgerWith(connection)
+  }
+})
+
 /** Run `effect`, expecting a failure, and how long it took. */
 const timedFailure = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function*() {
@@ -51,10 +62,7 @@ describe("Redis stopped mid-run", () => {
     "every adapter fails fast with its own error; the core concerns fail open or closed as documented",
     () =>
       Effect.gen(function*() {
-        const connection = yield* Redis.make({ url: server.url, commandTimeoutMs, connectTimeoutMs: 1_000 })
-        const cache = RedisCache.makeStoreWith(connection)
-        const limiter = RedisRateLimiter.makeStoreWith(connection)
-        const ledger = RedisBudget.makeLedgerWith(connection)
+        const { cache, connection, ledger, limiter } = yield* connectAdapters
         const limits = [{ key: "rl", limit: 10, windowMs: 60_000, cost: 1 }]
         const entries = [{ key: "budget", limitMicroUsd: 1_000_000, ttlMs: 60_000 }]
         // all good while the server runs
@@ -137,10 +145,7 @@ describe("Redis stopped mid-run", () => {
     "a frozen server (SIGSTOP) is cut off by the command timeout; it answers again once resumed",
     () =>
       Effect.gen(function*() {
-        const connection = yield* Redis.make({ url: server.url, commandTimeoutMs, connectTimeoutMs: 1_000 })
-        const cache = RedisCache.makeStoreWith(connection)
-        const limiter = RedisRateLimiter.makeStoreWith(connection)
-        const ledger = RedisBudget.makeLedgerWith(connection)
+        const { cache, ledger, limiter } = yield* connectAdapters
         yield* cache.set("f", "v", 60_000)
         server.pause()
         try {

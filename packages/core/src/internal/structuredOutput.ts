@@ -47,18 +47,32 @@ export interface Client {
 
 /** The options of `generateObject` / `streamObject`. */
 export interface Options<A, I> extends Omit<ChatRequest.Input, "responseFormat" | "tools" | "toolChoice"> {
+  /** The answer's `Schema`: its encoded side is what the model writes (as JSON). */
   readonly schema: Schema.Schema<A, I>
+  /**
+   * The name of the output format / tool (1-64 letters, digits, `_`, `-`); default the
+   * schema's identifier (a `Schema.Class` name), else `response`.
+   */
   readonly name?: string | undefined
+  /** What the answer is, for the model. */
   readonly description?: string | undefined
+  /** Default `auto`. */
   readonly mode?: Mode | undefined
+  /** How many times to ask again after an answer that does not decode (default 1). */
   readonly maxRepairs?: number | undefined
 }
 
 /** The result of `generateObject`. */
 export interface Result<A> {
   readonly value: A
+  /**
+   * The last answer's `ChatResult`, with `usage`, `cost` and `timing.latencyMs` summed over
+   * all attempts (repairs included).
+   */
   readonly result: ChatResult.ChatResult
+  /** The raw JSON text that decoded (in `tool` mode: the tool call's input). */
   readonly text: string
+  /** How many answers were asked for (1 when the first one decoded). */
   readonly attempts: number
   readonly mode: ResolvedMode
 }
@@ -426,6 +440,40 @@ const withTotals = (result: ChatResult.ChatResult, totals: Totals, attempts: num
     timing: { ...result.timing, latencyMs: totals.latencyMs }
   }, true)
 
+/** What follows an attempt's result: the decoded answer, the error, or a repair. */
+type Next<A> =
+  | { readonly _tag: "Decoded"; readonly result: Result<A> }
+  | { readonly _tag: "Failed"; readonly error: LlmError.StructuredOutputError }
+  | { readonly _tag: "Repair"; readonly messages: ReadonlyArray<Message.Message>; readonly totals: Totals }
+
+/** Read an attempt's result: decoded, failed (no repair left, or cut off), or repair. */
+const settle = <A, I>(
+  plan: Plan<A, I>,
+  attempt: number,
+  messages: ReadonlyArray<Message.Message>,
+  previous: Totals | undefined,
+  result: ChatResult.ChatResult
+): Next<A> => {
+  const totals = addTotals(previous, result)
+  const answer = read(plan, result)
+  if (Either.isRight(answer)) {
+    return {
+      _tag: "Decoded",
+      result: {
+        value: answer.right.value,
+        result: withTotals(result, totals, attempt),
+        text: answer.right.text,
+        attempts: attempt,
+        mode: plan.mode
+      }
+    }
+  }
+  if (attempt > plan.maxRepairs || result.finishReason === "length") {
+    return { _tag: "Failed", error: structuredError(plan, result, answer.left, attempt) }
+  }
+  return { _tag: "Repair", messages: [...messages, ...repairMessages(plan, result, answer.left)], totals }
+}
+
 // -----------------------------------------------------------------------------
 // generateObject
 // -----------------------------------------------------------------------------
@@ -442,21 +490,15 @@ export const generateObject = <A, I>(
       previous: Totals | undefined
     ): Effect.Effect<Result<A>, LlmError.LlmError> =>
       Effect.flatMap(client.chat(plan.request(messages)), (result) => {
-        const totals = addTotals(previous, result)
-        const answer = read(plan, result)
-        if (Either.isRight(answer)) {
-          return Effect.succeed({
-            value: answer.right.value,
-            result: withTotals(result, totals, attempt),
-            text: answer.right.text,
-            attempts: attempt,
-            mode: plan.mode
-          })
+        const next = settle(plan, attempt, messages, previous, result)
+        switch (next._tag) {
+          case "Decoded":
+            return Effect.succeed(next.result)
+          case "Failed":
+            return Effect.fail(next.error)
+          case "Repair":
+            return loop(attempt + 1, next.messages, next.totals)
         }
-        if (attempt > plan.maxRepairs || result.finishReason === "length") {
-          return Effect.fail(structuredError(plan, result, answer.left, attempt))
-        }
-        return loop(attempt + 1, [...messages, ...repairMessages(plan, result, answer.left)], totals)
       })
     return loop(1, plan.messages, undefined)
   })
@@ -529,22 +571,15 @@ export const streamObject = <A, I>(
             latencyMs: end - start,
             ...(state.ttfbMs !== undefined ? { ttfbMs: state.ttfbMs } : {})
           })
-          const totals = addTotals(previous, result)
-          const answer = read(plan, result)
-          if (Either.isRight(answer)) {
-            return Stream.succeed<StreamPart<A>>({
-              _tag: "Done",
-              value: answer.right.value,
-              result: withTotals(result, totals, attempt),
-              text: answer.right.text,
-              attempts: attempt,
-              mode: plan.mode
-            })
+          const next = settle(plan, attempt, messages, previous, result)
+          switch (next._tag) {
+            case "Decoded":
+              return Stream.succeed<StreamPart<A>>({ _tag: "Done", ...next.result })
+            case "Failed":
+              return Stream.fail(next.error)
+            case "Repair":
+              return attemptStream(attempt + 1, next.messages, next.totals)
           }
-          if (attempt > plan.maxRepairs || result.finishReason === "length") {
-            return Stream.fail(structuredError(plan, result, answer.left, attempt))
-          }
-          return attemptStream(attempt + 1, [...messages, ...repairMessages(plan, result, answer.left)], totals)
         })
         return client.chatStream(plan.request(messages)).pipe(
           Stream.mapChunksEffect((chunk) =>

@@ -96,9 +96,8 @@ const schemaValued: ReadonlySet<string> = new Set([
   "unevaluatedItems"
 ])
 
-/** OpenAI strict: keywords kept as they are. */
-const strictKept: ReadonlySet<string> = new Set([
-  "title",
+/** Constraints OpenAI strict keeps as they are (the other dialects give some of them as hints). */
+const strictConstraints: ReadonlyArray<string> = [
   "pattern",
   "minimum",
   "maximum",
@@ -107,7 +106,10 @@ const strictKept: ReadonlySet<string> = new Set([
   "multipleOf",
   "minItems",
   "maxItems"
-])
+]
+
+/** OpenAI strict: keywords kept as they are. */
+const strictKept: ReadonlySet<string> = new Set(["title", ...strictConstraints])
 
 /** OpenAI strict: the formats it accepts. */
 const strictFormats: ReadonlySet<string> = new Set([
@@ -149,14 +151,7 @@ const geminiFormats: Readonly<Record<string, ReadonlySet<string>>> = {
 const hinted: ReadonlySet<string> = new Set([
   "minLength",
   "maxLength",
-  "pattern",
-  "minimum",
-  "maximum",
-  "exclusiveMinimum",
-  "exclusiveMaximum",
-  "multipleOf",
-  "minItems",
-  "maxItems",
+  ...strictConstraints,
   "uniqueItems",
   "minProperties",
   "maxProperties",
