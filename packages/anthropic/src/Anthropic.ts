@@ -43,7 +43,6 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Catalog from "@llm-fiber/core/Catalog"
 import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
@@ -59,7 +58,6 @@ import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import { buildMessagesBody, defaultMaxTokens as resolveMaxTokens, maxCacheBreakpoints } from "./internal/request.js"
 import { mapMessage } from "./internal/response.js"
 import { MessagesStreamState } from "./internal/stream.js"
@@ -175,11 +173,9 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
   }
   const optionBetas = options.betas ?? []
-  let client = HttpClient.mapRequest(base, (request) => {
-    const withHeaders = HttpClientRequest.setHeaders(request, staticHeaders)
-    return apiKey !== undefined
-      ? HttpClientRequest.setHeader(withHeaders, "x-api-key", Redacted.value(apiKey))
-      : withHeaders
+  let client = ProviderHttp.withHeaders(base, {
+    headers: staticHeaders,
+    secrets: apiKey !== undefined ? { "x-api-key": apiKey } : undefined
   })
   if (options.transformClient !== undefined) client = options.transformClient(client)
   const fallbackMax = options.defaultMaxTokens ?? defaultMaxTokens
@@ -204,6 +200,7 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
       provider: name,
       model: call.model,
       url,
+      timeouts: call.timeouts,
       headers: beta !== undefined ? { "anthropic-beta": beta } : {},
       body: built.body,
       maxBodyBytes: options.maxBodyBytes,
@@ -238,7 +235,7 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
     })
 
   const chatStream = (call: Provider.Call) =>
-    Stream.unwrap(Effect.suspend(() => {
+    ProviderHttp.unwrapStream(Effect.suspend(() => {
       const { dropped, spec, warn } = prepare(call, true)
       return Effect.as(
         warn,
@@ -256,13 +253,13 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
       )
     }))
 
-  return {
+  return ProviderHttp.declareTimeouts(client, {
     name,
     api: "anthropic",
     capabilities: { ...capabilities, ...options.capabilities },
     chat: explain === undefined ? chat : (call) => Effect.mapError(chat(call), explain),
-    chatStream: explain === undefined ? chatStream : (call) => Stream.mapError(chatStream(call), explain)
-  }
+    chatStream: explain === undefined ? chatStream : (call) => ProviderHttp.mapStreamError(chatStream(call), explain)
+  })
 }
 
 /**

@@ -40,31 +40,23 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_SYSTEM,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS
 } from "@opentelemetry/semantic-conventions/incubating"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
-import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as Budget from "./Budget.js"
@@ -73,6 +65,9 @@ import * as Catalog from "./Catalog.js"
 import * as ChatRequest from "./ChatRequest.js"
 import * as ChatResult from "./ChatResult.js"
 import * as CircuitBreaker from "./CircuitBreaker.js"
+import * as Call from "./internal/call.js"
+import * as ChatStream from "./internal/chatStream.js"
+import * as Deadline from "./internal/deadline.js"
 import * as StructuredOutput from "./internal/structuredOutput.js"
 import * as ToolLoop from "./internal/toolLoop.js"
 import * as LlmError from "./LlmError.js"
@@ -84,7 +79,7 @@ import * as ProviderRegistry from "./ProviderRegistry.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as ResponseCache from "./ResponseCache.js"
 import * as RetryPolicy from "./RetryPolicy.js"
-import * as StreamEvent from "./StreamEvent.js"
+import type * as StreamEvent from "./StreamEvent.js"
 import * as Telemetry from "./Telemetry.js"
 import * as Timeouts from "./Timeouts.js"
 import * as UndiciHttpClient from "./UndiciHttpClient.js"
@@ -177,193 +172,11 @@ interface Concerns {
   readonly logContent: Telemetry.LogContentSettings
 }
 
-/** What one call (all its models and attempts) learned, for its span and log line. */
-interface CallState {
-  /** The context bound where the call runs. */
-  readonly context: CallContext.CallContext
-  provider: string | undefined
-  model: string | undefined
-  attempts: number
-  cache: "hit" | "miss" | "none"
-  result: ChatResult.ChatResult | undefined
-  /** When the call started and its span (streams: set by the first model of the chain). */
-  start: number | undefined
-  span: Option.Option<Tracer.Span>
-  /** The call's log line, written by `finish` and logged once the span has ended. */
-  log:
-    | { readonly level: "ok" | "error"; readonly message: string; readonly fields: Record<string, unknown> }
-    | undefined
-}
-
-const newCallState = (context: CallContext.CallContext): CallState => ({
-  context,
-  provider: undefined,
-  model: undefined,
-  attempts: 0,
-  cache: "none",
-  result: undefined,
-  start: undefined,
-  span: Option.none(),
-  log: undefined
-})
-
-/**
- * The call's log line, written after its span has ended — inside the span, Effect's
- * tracer logger would also copy it onto the span as an event.
- */
-const logCall = (state: CallState): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const log = state.log
-    if (log === undefined) return Effect.void
-    return Effect.annotateLogs(
-      log.level === "ok" ? Effect.logInfo(log.message) : Effect.logWarning(log.message),
-      log.fields
-    )
-  })
-
-/** The current time, and (first time only) the call's start and span in `state`. */
-const captureStart = (state: CallState): Effect.Effect<number> =>
-  Effect.map(Effect.zip(Clock.currentTimeMillis, Effect.option(Effect.currentSpan)), ([now, span]) => {
-    if (state.start === undefined) {
-      state.start = now
-      state.span = span
-    }
-    return now
-  })
-
-/** The `first_token` event on the current span (once per stream). */
-const firstToken = (ttfbMs: number): Effect.Effect<void> =>
-  Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
-    Option.isNone(span)
-      ? Effect.void
-      : Effect.map(Clock.currentTimeNanos, (now) => {
-        span.value.event(Telemetry.firstTokenEvent, now, { [Telemetry.attributes.ttfbMs]: ttfbMs })
-      }))
-
-const retryAfterOf = (error: LlmError.LlmError): number | undefined =>
-  "retryAfterMs" in error ? error.retryAfterMs : undefined
-
-/** The schedule of a policy, with the provider's `Retry-After` replacing its delay. */
-const retrySchedule = (policy: RetryPolicy.Service): Schedule.Schedule<unknown, LlmError.LlmError> =>
-  Schedule.intersect(policy.schedule, Schedule.identity<LlmError.LlmError>()).pipe(
-    Schedule.modifyDelay(([, error], delay) => {
-      const hinted = retryAfterOf(error)
-      return hinted !== undefined ? Duration.millis(hinted) : delay
-    })
-  )
-
-/**
- * Decide whether to retry after `error` on attempt `attempt`; when yes, wait the delay
- * (through `Clock`, so `TestClock` drives it) and succeed.
- */
-const shouldRetry = (
-  policy: RetryPolicy.Service,
-  maxRetries: number,
-  attempt: number,
-  error: LlmError.LlmError,
-  driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined },
-  metrics: Metrics.CallMetrics
-): Effect.Effect<boolean> => {
-  if (attempt > maxRetries || !policy.isRetryable(error)) return Effect.succeed(false)
-  const hinted = retryAfterOf(error)
-  if (hinted !== undefined && hinted > policy.maxRetryAfterMs) return Effect.succeed(false)
-  return Effect.gen(function*() {
-    if (driver.current === undefined) driver.current = yield* Schedule.driver(retrySchedule(policy))
-    // a span event per retry, recorded when the retry is decided (before the backoff)
-    const span = yield* Effect.option(Effect.currentSpan)
-    if (Option.isSome(span)) {
-      span.value.event("llm.retry", yield* Clock.currentTimeNanos, {
-        "llm.attempt": attempt,
-        "error.type": error._tag,
-        ...(hinted !== undefined ? { "llm.retry_after_ms": hinted } : {})
-      })
-    }
-    const next = yield* Effect.either(driver.current.next(error))
-    if (Either.isLeft(next)) return false
-    yield* Metric.increment(metrics.retries)
-    return true
-  })
-}
-
-const timeoutError = (
-  phase: LlmError.TimeoutPhase,
-  timeoutMs: number,
-  info: { readonly provider: string; readonly model: string }
-) =>
-  new LlmError.TimeoutError({
-    provider: info.provider,
-    model: info.model,
-    phase,
-    timeoutMs,
-    message: `${info.provider}: ${
-      phase === "first_byte"
-        ? "no first event"
-        : phase === "idle"
-        ? "the stream went quiet"
-        : "the call did not finish"
-    } within ${timeoutMs} ms (${phase} timeout)`
-  }, true)
-
-/** First-event, idle and total deadlines on a provider stream. */
-const streamWithTimeouts = (
-  stream: Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>,
-  timeouts: Provider.ResolvedTimeouts,
-  info: { readonly provider: string; readonly model: string }
-): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-  Stream.unwrapScoped(Effect.map(Stream.toPull(stream), (pull) => {
-    let first = true
-    const next = Effect.suspend(() => {
-      const phase = first ? "first_byte" : "idle"
-      const ms = first ? timeouts.firstByteMs : timeouts.idleMs
-      return Effect.timeoutFail(pull, {
-        duration: Duration.millis(ms),
-        onTimeout: () => Option.some<LlmError.LlmError>(timeoutError(phase, ms, info))
-      }).pipe(Effect.tap((chunk) => {
-        // a Start-only chunk does not count as the first content
-        if (first && Chunk.some(chunk, (e) => e._tag !== "Start")) first = false
-      }))
-    })
-    return Stream.repeatEffectChunkOption(next)
-  })).pipe(
-    Stream.interruptWhen(Effect.zipRight(
-      Effect.sleep(Duration.millis(timeouts.totalMs)),
-      Effect.fail(timeoutError("total", timeouts.totalMs, info))
-    ))
-  )
-
-/**
- * Pricing detail a provider reports in its metadata: the tokens written to a 1-hour prompt
- * cache (Anthropic), charged at their own rate.
- */
-const costDetail = (
-  metadata: ChatResult.ProviderMetadata | undefined,
-  provider: string
-): Catalog.CostDetail | undefined => {
-  const own = metadata?.[provider]
-  if (typeof own !== "object" || own === null) return undefined
-  const tokens = (own as Record<string, unknown>).cacheWrite1hTokens
-  return typeof tokens === "number" && tokens > 0 ? { cacheWrite1hTokens: tokens } : undefined
-}
-
-const withCost = (
-  catalog: Catalog.Service,
-  model: string,
-  fallbackModel: string,
-  usage: ChatResult.ChatResult["usage"],
-  detail: Catalog.CostDetail | undefined
-) => catalog.cost(model, usage, detail) ?? catalog.cost(fallbackModel, usage, detail)
-
-/** The child span of one provider attempt. */
-const attemptSpanOptions = (info: Middleware.CallInfo, attempt: number) => ({
-  kind: "client" as const,
-  attributes: {
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-    [ATTR_GEN_AI_PROVIDER_NAME]: info.provider,
-    [ATTR_GEN_AI_REQUEST_MODEL]: info.model,
-    [Telemetry.attributes.attempt]: attempt
-  },
+const chatSpanOptions = {
+  kind: "client",
+  attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
   captureStackTrace: false
-})
+} as const
 
 /**
  * Build the client from the registered providers and the concern services in context.
@@ -409,7 +222,7 @@ const makeWith = (c: Concerns): Service => {
     operation: "chat" | "stream",
     request: ChatRequest.ChatRequest,
     resolution: Resolution,
-    state: CallState
+    state: Call.CallState
   ): Middleware.CallInfo => ({
     operation,
     request,
@@ -427,73 +240,64 @@ const makeWith = (c: Concerns): Service => {
   // chat
   // ---------------------------------------------------------------------------
 
-  /** The provider call, timed out and retried, with its cost. */
+  /** A result with its cost from the `Catalog` (when it has none and the model is priced). */
+  const priced = (info: Middleware.CallInfo, result: ChatResult.ChatResult): ChatResult.ChatResult => {
+    if (result.cost !== undefined) return result
+    const cost = Call.priceOf(c.catalog, result.model, info.model, result.usage, result.providerMetadata, info.provider)
+    return cost === undefined
+      ? result
+      : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
+  }
+
+  /**
+   * The provider call, timed out and retried; priced here when middleware sees the result
+   * (`pricing.here`), else by `chatModel` together with the timing (one construction).
+   */
   const providerChat = (
     info: Middleware.CallInfo,
-    state: CallState
+    state: Call.CallState,
+    pricing: { here: boolean }
   ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
     const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
     const metrics = info.metrics
-    const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = { current: undefined }
-    const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
-      Effect.suspend(() => {
+    const driver: Call.Driver = { current: undefined }
+    const implementation = info.implementation
+    // a provider on llm-fiber's undici transport enforces the total deadline itself (one
+    // timer in the request) on the live clock; otherwise: a race through the fiber's Clock
+    const selfTimed = Deadline.enforcesTotal(implementation) && state.clock === Deadline.liveClock
+    const onTimeout = () => Deadline.timeoutError("total", timeouts.totalMs, info)
+    const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
+      const call = Effect.suspend(() => {
         state.attempts++
-        return info.implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(timeouts.totalMs),
-          onTimeout: () => timeoutError("total", timeouts.totalMs, info)
-        }),
-        Effect.withSpan(Telemetry.attemptSpan, attemptSpanOptions(info, n)),
-        Effect.catchAll((error) =>
+        return implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n })
+      })
+      return Effect.catchAll(
+        Effect.withSpan(
+          selfTimed ? call : Deadline.timeoutFail(call, state.clock, timeouts.totalMs, onTimeout),
+          Telemetry.attemptSpan,
+          Call.attemptSpanOptions(info, n, Option.getOrUndefined(state.span))
+        ),
+        (error) =>
           Effect.flatMap(
-            shouldRetry(c.retry, maxRetries, n, error, driver, metrics),
+            Call.shouldRetry(c.retry, maxRetries, n, error, driver, metrics, state.span),
             (again) => again ? attempt(n + 1) : Effect.fail(error)
           )
-        )
       )
-    return Effect.map(attempt(1), (result) => {
-      if (result.cost !== undefined) return result
-      const cost = withCost(
-        c.catalog,
-        result.model,
-        info.model,
-        result.usage,
-        costDetail(result.providerMetadata, info.provider)
-      )
-      return cost === undefined
-        ? result
-        : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
-    })
+    }
+    return Effect.map(attempt(1), (result) => (pricing.here ? priced(info, result) : result))
   }
 
-  const pipelineChat = (info: Middleware.CallInfo, state: CallState) =>
-    c.cache.chat(
-      info,
-      c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, providerChat(info, state))))
-    )
-
-  const recordSuccess = (m: Metrics.CallMetrics, result: ChatResult.ChatResult, latencyMs: number) =>
-    result.fromCache === true ? Metric.update(m.latency, latencyMs) : Effect.all([
-      Metric.update(m.latency, latencyMs),
-      result.timing.ttfbMs !== undefined ? Metric.update(m.ttfb, result.timing.ttfbMs) : Effect.void,
-      Metric.incrementBy(m.inputTokens, result.usage.inputTokens),
-      Metric.incrementBy(m.outputTokens, result.usage.outputTokens),
-      result.usage.cachedInputTokens
-        ? Metric.incrementBy(m.cachedTokens, result.usage.cachedInputTokens)
-        : Effect.void,
-      result.cost !== undefined ? Metric.incrementBy(m.costUsd, result.cost.totalUsd) : Effect.void
-    ], { discard: true })
-
-  const recordError = (m: Metrics.CallMetrics, error: LlmError.LlmError) => Metric.increment(m.errors(error._tag))
+  const pipelineChat = (info: Middleware.CallInfo, next: Effect.Effect<ChatResult.ChatResult, LlmError.LlmError>) =>
+    c.cache.chat(info, c.budget.chat(info, c.rateLimiter.chat(info, c.breaker.chat(info, next))))
 
   /** One model of the chain: resolve, run the pipeline, record metrics. */
   const chatModel = (
     request: ChatRequest.ChatRequest,
     model: string,
     start: number,
-    state: CallState
+    state: Call.CallState,
+    span: Tracer.Span
   ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
     const resolution = resolve(model, request.provider)
     if (Either.isLeft(resolution)) return Effect.fail(resolution.left)
@@ -502,378 +306,113 @@ const makeWith = (c: Concerns): Service => {
     state.model = r.model
     const info = callInfo("chat", request, r, state)
     const m = info.metrics
-    return Effect.gen(function*() {
-      yield* Metric.increment(m.requests)
-      const exit = yield* Effect.exit(pipelineChat(info, state))
-      const end = yield* Clock.currentTimeMillis
-      if (Exit.isSuccess(exit)) {
-        const attemptTiming = exit.value.timing
-        const result = new (exit.value.constructor as typeof ChatResult.ChatResult)({
-          ...exit.value,
-          timing: {
-            latencyMs: end - start,
-            ...(attemptTiming.ttfbMs !== undefined ? { ttfbMs: attemptTiming.ttfbMs } : {})
-          }
-        }, true)
-        yield* recordSuccess(m, result, end - start)
-        state.result = result
-        return result
-      }
-      const failure = Cause.failureOption(exit.cause)
-      if (Option.isSome(failure)) {
-        const error = LlmError.withContext(failure.value, { provider: r.provider, model: r.model })
-        yield* recordError(m, error)
-        return yield* Effect.fail(error)
-      }
-      return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+    const pricing = { here: true }
+    const inner = providerChat(info, state, pricing)
+    const piped = pipelineChat(info, inner)
+    // no middleware in the way: price and time the result in one construction; else the
+    // middleware runs under the call's span
+    const direct = piped === inner
+    if (direct) pricing.here = false
+    const run = direct ? inner : Effect.withParentSpan(piped, span)
+    return Effect.withFiberRuntime((fiber) => {
+      const labels = Call.labelsOf(fiber)
+      m.requests.unsafeUpdate(1, labels)
+      return Effect.flatMap(Effect.exit(run), (exit) => {
+        const end = state.clock.unsafeCurrentTimeMillis()
+        if (Exit.isSuccess(exit)) {
+          const value = exit.value
+          const cost = pricing.here || value.cost !== undefined
+            ? undefined
+            : Call.priceOf(c.catalog, value.model, info.model, value.usage, value.providerMetadata, info.provider)
+          const ttfbMs = value.timing.ttfbMs
+          const result = new (value.constructor as typeof ChatResult.ChatResult)({
+            ...value,
+            ...(cost !== undefined ? { cost } : {}),
+            timing: { latencyMs: end - start, ...(ttfbMs !== undefined ? { ttfbMs } : {}) }
+          }, true)
+          Call.recordSuccess(m, result, end - start, labels)
+          state.result = result
+          return Effect.succeed(result)
+        }
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) {
+          const error = LlmError.withContext(failure.value, { provider: r.provider, model: r.model })
+          Call.recordError(m, error, labels)
+          return Effect.fail(error)
+        }
+        return Effect.failCause(exit.cause as Cause.Cause<never>)
+      })
     })
   }
 
-  /**
-   * Which failures move on to the next model of a fallback chain: retryable ones, an open
-   * circuit, and the non-retryable tags the request opted into (`fallbackOn`).
-   */
-  const fallsBack = (request: ChatRequest.ChatRequest, error: LlmError.LlmError) =>
-    error.retryable || error._tag === "CircuitOpenError" ||
-    (request.fallbackOn !== undefined && (request.fallbackOn as ReadonlyArray<string>).includes(error._tag))
-
-  const attemptOf = (model: string, error: LlmError.LlmError): ChatResult.FallbackAttempt => ({
-    model,
-    error: error._tag,
-    message: error.message
-  })
-
-  /**
-   * The end of a call, inside its span: the span attributes (GenAI semantic conventions
-   * and ours) and the fields of its log line (`logCall` writes it after the span).
-   * Runs once per call.
-   */
-  const finish = (
-    operation: "chat" | "stream",
-    request: ChatRequest.ChatRequest,
-    state: CallState,
-    start: number,
-    span: Option.Option<Tracer.Span>,
-    exit: Exit.Exit<unknown, unknown>
-  ): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      const provider = state.provider ?? request.provider
-      const model = state.model ?? request.model
-      const result = state.result
-      const attrs: Record<string, unknown> = {
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-        [ATTR_GEN_AI_REQUEST_MODEL]: model,
-        [Telemetry.attributes.attempts]: state.attempts,
-        [Telemetry.attributes.cache]: state.cache
-      }
-      if (provider !== undefined) {
-        attrs[ATTR_GEN_AI_PROVIDER_NAME] = provider
-        attrs[ATTR_GEN_AI_SYSTEM] = provider
-      }
-      if (request.temperature !== undefined) attrs[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature
-      if (request.maxTokens !== undefined) attrs[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens
-      const log: Record<string, unknown> = {
-        operation,
-        provider,
-        model,
-        attempts: state.attempts,
-        cache: state.cache
-      }
-      const context = state.context
-      if (request.user !== undefined) {
-        attrs[Telemetry.attributes.userId] = request.user
-        log.userId = request.user
-      }
-      if (context.correlationId !== undefined) {
-        attrs[Telemetry.attributes.correlationId] = context.correlationId
-        log.correlationId = context.correlationId
-      }
-      if (context.tags !== undefined && context.tags.length > 0) {
-        attrs[Telemetry.attributes.tags] = context.tags
-        log.tags = context.tags
-      }
-      if (request.metadata !== undefined) {
-        for (const key in request.metadata) attrs[Telemetry.attributes.metadataPrefix + key] = request.metadata[key]
-        log.metadata = request.metadata
-      }
-      let failed: LlmError.LlmError | undefined
-      let status = "ok"
-      if (Exit.isFailure(exit)) {
-        const failure = Cause.failureOption(exit.cause)
-        if (Option.isSome(failure) && LlmError.isLlmError(failure.value)) failed = failure.value
-        status = failed !== undefined ? failed._tag : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
-        attrs[ATTR_ERROR_TYPE] = status
-      }
-      log.status = status
-      if (failed === undefined && result !== undefined) {
-        attrs[ATTR_GEN_AI_RESPONSE_MODEL] = result.model
-        attrs[ATTR_GEN_AI_RESPONSE_ID] = result.id
-        attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [result.finishReason]
-        attrs[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = result.usage.inputTokens
-        attrs[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = result.usage.outputTokens
-        log.inputTokens = result.usage.inputTokens
-        log.outputTokens = result.usage.outputTokens
-        if (result.timing.ttfbMs !== undefined) log.ttfbMs = result.timing.ttfbMs
-        if (result.cost !== undefined) {
-          attrs[Telemetry.attributes.costUsd] = result.cost.totalUsd
-          log.costUsd = result.cost.totalUsd
-        }
-        if (result.requestId !== undefined) log.requestId = result.requestId
-      } else if (failed !== undefined) {
-        log.errorMessage = failed.message
-        if (failed.requestId !== undefined) log.requestId = failed.requestId
-      }
-      if (c.logContent.enabled) {
-        log.prompt = Telemetry.truncate(Telemetry.renderMessages(request.messages), c.logContent.maxChars)
-        if (result !== undefined && failed === undefined) {
-          log.completion = Telemetry.truncate(result.text, c.logContent.maxChars)
-        }
-      }
-      return Effect.map(Clock.currentTimeMillis, (end) => {
-        log.latencyMs = end - start
-        state.log = { level: status === "ok" ? "ok" : "error", message: `llm.${operation}`, fields: log }
-        // set on the span captured at the start: a stream's finalizer does not see it as current
-        if (Option.isSome(span)) { for (const key in attrs) span.value.attribute(key, attrs[key]) }
-      })
-    })
-
-  // a fresh state each time the returned effect runs (it may be retried or repeated)
+  // a fresh state each time the returned effect runs (it may be retried or repeated). The
+  // `llm.chat` span is made and ended here, not through `Effect.withSpan`: it is the
+  // explicit parent of the attempt spans, and the current span only where middleware runs
+  // (see `chatModel`) — which spares a context copy and a few dozen steps per call.
   const chat: Service["chat"] = (input) =>
-    Effect.flatMap(CallContext.CurrentCallContext, (context) => {
-      const state = newCallState(context)
-      return chatWith(CallContext.applyTo(context, input), state).pipe(
-        Effect.withSpan("llm.chat", {
-          kind: "client",
-          attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
-          captureStackTrace: false
-        }),
-        Effect.ensuring(logCall(state))
-      )
-    })
+    Effect.flatMap(Effect.makeSpan("llm.chat", chatSpanOptions), (span) =>
+      Effect.withFiberRuntime((fiber) => {
+        const context = Context.get(fiber.currentContext, CallContext.CurrentCallContext)
+        const state = Call.newCallState(context)
+        const clock = Deadline.clockOf(fiber)
+        const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+        state.clock = clock
+        state.span = Option.some(span)
+        return Effect.onExit(chatWith(CallContext.applyTo(context, input), state, span), (exit) => {
+          if (span.status._tag !== "Ended") span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+          // the log line is written after the span has ended (else the tracer copies it onto the span)
+          return Call.logCall(state)
+        })
+      }))
 
   const chatWith = (
     input: ChatRequest.Input | ChatRequest.ChatRequest,
-    state: CallState
+    state: Call.CallState,
+    span: Tracer.Span
   ): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
     Effect.suspend(() => {
       const normalized = ChatRequest.make(input)
       if (Either.isLeft(normalized)) return Effect.fail(normalized.left)
       const request = normalized.right
-      const chain = [request.model, ...(request.fallback ?? [])]
-      return Effect.flatMap(Effect.zip(Clock.currentTimeMillis, Effect.option(Effect.currentSpan)), ([start, span]) => {
-        const failed: Array<ChatResult.FallbackAttempt> = []
-        const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
-          Effect.matchEffect(chatModel(request, chain[index]!, start, state), {
-            onFailure: (error) => {
-              if (index + 1 >= chain.length || !fallsBack(request, error)) return Effect.fail(error)
-              failed.push(attemptOf(chain[index]!, error))
-              return loop(index + 1)
-            },
-            onSuccess: (result) =>
-              Effect.succeed(
-                failed.length === 0 ? result : new ChatResult.ChatResult({ ...result, fallbacks: failed }, true)
-              )
-          })
-        return Effect.onExit(loop(0), (exit) => finish("chat", request, state, start, span, exit))
-      })
-    })
-
-  // ---------------------------------------------------------------------------
-  // chatStream
-  // ---------------------------------------------------------------------------
-
-  /**
-   * One attempt's events, with Start (and Usage) held back until the first content
-   * event so that nothing reaches the caller before content — which keeps the stream
-   * retryable until then. Adds the cost to `Finish`.
-   */
-  const attemptEvents = (
-    info: Middleware.CallInfo,
-    timeouts: Provider.ResolvedTimeouts,
-    n: number,
-    onEmit: () => void,
-    state: CallState
-  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-    Stream.suspend(() => {
-      state.attempts++
-      let held: Array<StreamEvent.StreamEvent> | undefined = []
-      let responseModel = info.model
-      const events = streamWithTimeouts(
-        info.implementation.chatStream({ request: info.request, model: info.model, timeouts, attempt: n }),
-        timeouts,
-        info
-      ).pipe(Stream.withSpan(Telemetry.attemptSpan, attemptSpanOptions(info, n)))
-      const mapped = Stream.mapChunks(events, (chunk) => {
-        let out: Array<StreamEvent.StreamEvent> | undefined
-        for (const event of chunk) {
-          let e = event
-          if (e._tag === "Start") responseModel = e.model || info.model
-          else if (e._tag === "Finish" && e.cost === undefined && e.usage !== undefined) {
-            const cost = withCost(
-              c.catalog,
-              responseModel,
-              info.model,
-              e.usage,
-              costDetail(e.providerMetadata, info.provider)
-            )
-            if (cost !== undefined) e = { ...e, cost }
-          }
-          if (held !== undefined) {
-            held.push(e)
-            if (StreamEvent.isContent(e) || e._tag === "Finish") {
-              out = held
-              held = undefined
-            }
-          } else {
-            if (out === undefined) out = []
-            out.push(e)
-          }
-        }
-        if (out === undefined || out.length === 0) return Chunk.empty()
-        onEmit()
-        return Chunk.unsafeFromArray(out)
-      })
-      return mapped
-    })
-
-  const providerStream = (
-    info: Middleware.CallInfo,
-    state: CallState
-  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-    Stream.suspend(() => {
-      const timeouts = Timeouts.forCall(c.timeouts, info.implementation, info.request.timeout)
-      const maxRetries = info.request.maxRetries ?? c.retry.maxRetries
-      const metrics = info.metrics
-      const driver: { current: Schedule.ScheduleDriver<unknown, LlmError.LlmError> | undefined } = {
-        current: undefined
-      }
-      let emitted = false
-      const markEmitted = () => {
-        emitted = true
-      }
-      const attempt = (n: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-        Stream.catchAll(attemptEvents(info, timeouts, n, markEmitted, state), (error) =>
-          emitted
-            ? Stream.fail(error)
-            : Stream.unwrap(Effect.map(
-              shouldRetry(c.retry, maxRetries, n, error, driver, metrics),
-              (again) => again ? attempt(n + 1) : Stream.fail(error)
-            )))
-      return attempt(1)
-    })
-
-  const pipelineStream = (info: Middleware.CallInfo, state: CallState) =>
-    c.cache.chatStream(
-      info,
-      c.budget.chatStream(
-        info,
-        c.rateLimiter.chatStream(info, c.breaker.chatStream(info, providerStream(info, state)))
-      )
-    )
-
-  /** One model of the chain, instrumented; `onEmit` tells the chain content was sent. */
-  const streamModel = (
-    request: ChatRequest.ChatRequest,
-    model: string,
-    onEmit: () => void,
-    state: CallState
-  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> => {
-    const resolution = resolve(model, request.provider)
-    if (Either.isLeft(resolution)) {
-      const error = resolution.left
-      return Stream.unwrap(Effect.as(captureStart(state), Stream.fail(error)))
-    }
-    const r = resolution.right
-    state.provider = r.provider
-    state.model = r.model
-    const info = callInfo("stream", request, r, state)
-    const m = info.metrics
-    return Stream.unwrap(Effect.map(captureStart(state), (start) => {
-      const acc = new StreamEvent.Accumulator()
-      let ttfb: number | undefined
-      let contentSeen = false
-      const events = Stream.mapChunksEffect(pipelineStream(info, state), (chunk) => {
-        for (const event of chunk) {
-          acc.push(event)
-          if (!contentSeen && StreamEvent.isContent(event)) contentSeen = true
-        }
-        if (chunk.length > 0) onEmit()
-        if (ttfb === undefined && contentSeen) {
-          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-            ttfb = now - start
-            return Effect.as(firstToken(ttfb), chunk)
-          })
-        }
-        return Effect.succeed(chunk)
-      })
-      return events.pipe(
-        Stream.mapError((error) => {
-          const withInfo = LlmError.withContext(error, { provider: r.provider, model: r.model })
-          return acc.events > 0 && withInfo.partial === undefined
-            ? LlmError.annotate(withInfo, { partial: acc.partial() })
-            : withInfo
-        }),
-        Stream.ensuringWith((exit) =>
-          Effect.flatMap(Clock.currentTimeMillis, (end) => {
-            if (Exit.isSuccess(exit)) {
-              const result = acc.result({ latencyMs: end - start, ...(ttfb !== undefined ? { ttfbMs: ttfb } : {}) })
-              state.result = result
-              return recordSuccess(m, result, end - start)
-            }
-            const failure = Cause.failureOption(exit.cause)
-            return Option.isSome(failure) && LlmError.isLlmError(failure.value)
-              ? recordError(m, failure.value)
-              : Effect.void
-          }).pipe(
-            Effect.zipLeft(Metric.increment(m.requests))
-          )
-        )
-      )
-    }))
-  }
-
-  const chatStream: Service["chatStream"] = (input) =>
-    Stream.unwrap(Effect.map(CallContext.CurrentCallContext, (context) => {
-      const state = newCallState(context)
-      return chatStreamWith(CallContext.applyTo(context, input), state).pipe(
-        Stream.withSpan("llm.chat_stream", {
-          kind: "client",
-          attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT },
-          captureStackTrace: false
-        }),
-        Stream.ensuring(logCall(state))
-      )
-    }))
-
-  const chatStreamWith = (
-    input: ChatRequest.Input | ChatRequest.ChatRequest,
-    state: CallState
-  ): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-    Stream.suspend(() => {
-      const normalized = ChatRequest.make(input)
-      if (Either.isLeft(normalized)) return Stream.fail(normalized.left)
-      const request = normalized.right
-      const chain = [request.model, ...(request.fallback ?? [])]
-      let emitted = false
-      const onEmit = () => {
-        emitted = true
-      }
+      const chain = request.fallback === undefined ? [request.model] : [request.model, ...request.fallback]
+      const start = state.clock.unsafeCurrentTimeMillis()
+      state.start = start
       const failed: Array<ChatResult.FallbackAttempt> = []
-      const withFallbacks = (events: Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError>) =>
-        failed.length === 0
-          ? events
-          : Stream.map(events, (e) => (e._tag === "Finish" ? { ...e, fallbacks: failed } : e))
-      const loop = (index: number): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-        Stream.catchAll(withFallbacks(streamModel(request, chain[index]!, onEmit, state)), (error) => {
-          if (emitted || index + 1 >= chain.length || !fallsBack(request, error)) return Stream.fail(error)
-          failed.push(attemptOf(chain[index]!, error))
-          return loop(index + 1)
+      const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
+        Effect.matchEffect(chatModel(request, chain[index]!, start, state, span), {
+          onFailure: (error) => {
+            if (index + 1 >= chain.length || !Call.fallsBack(request, error)) return Effect.fail(error)
+            failed.push(Call.attemptOf(chain[index]!, error))
+            return loop(index + 1)
+          },
+          onSuccess: (result) =>
+            Effect.succeed(
+              failed.length === 0 ? result : new ChatResult.ChatResult({ ...result, fallbacks: failed }, true)
+            )
         })
-      return Stream.ensuringWith(
+      return Effect.onExit(
         loop(0),
-        (exit) => finish("stream", request, state, state.start ?? 0, state.span, exit)
+        (exit) => Effect.sync(() => Call.finish("chat", request, state, start, state.span, exit, c.logContent))
       )
     })
+
+  // ---------------------------------------------------------------------------
+  // chatStream: one source per call (internal/chatStream.ts)
+  // ---------------------------------------------------------------------------
+
+  const chatStream: Service["chatStream"] = ChatStream.make({
+    resolve,
+    callInfo: (request, resolution, state) => callInfo("stream", request, resolution, state),
+    middleware: (info, next) =>
+      c.cache.chatStream(
+        info,
+        c.budget.chatStream(info, c.rateLimiter.chatStream(info, c.breaker.chatStream(info, next)))
+      ),
+    retry: c.retry,
+    timeouts: c.timeouts,
+    catalog: c.catalog,
+    logContent: c.logContent
+  })
 
   // ---------------------------------------------------------------------------
   // embed
@@ -904,7 +443,7 @@ const makeWith = (c: Concerns): Service => {
         return r.implementation.embed!({ model: r.model, input, dimensions: request.dimensions, timeouts }).pipe(
           Effect.timeoutFail({
             duration: Duration.millis(timeouts.totalMs),
-            onTimeout: () => timeoutError("total", timeouts.totalMs, r)
+            onTimeout: () => Deadline.timeoutError("total", timeouts.totalMs, r)
           }),
           Effect.tapBoth({
             onFailure: (error) =>

@@ -9,9 +9,20 @@
  *   type, an SSE event over `maxEventBytes` are `ProtocolError`s.
  * - Interrupting the effect or the stream aborts the HTTP request.
  *
+ * **The fast path**: when the provider's `HttpClient` is llm-fiber's undici client
+ * (`UndiciHttpClient`), with the provider's headers added by `withHeaders`, a request goes
+ * straight to undici's `Dispatcher.dispatch` — one `Effect.async` per JSON request, an event
+ * stream read by callbacks and decoded when pulled — instead of `HttpClient.execute` and a
+ * `Stream` over the body. Headers, the `http.client` span, errors and cancellation are the
+ * same as on the generic path, which any other `HttpClient` (`FetchHttpClient`, a test
+ * client, a `transformClient`) takes. The streams returned here are *native*: `LlmClient`
+ * and the Promise facade pull them without running a `Stream` (keep them so by wrapping
+ * them only with `mapEvents`, `mapStreamError`, `unwrapStream` and `catchStreamStart`).
+ *
  * @since 0.1.0
  */
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -20,9 +31,14 @@ import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Predicate from "effect/Predicate"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as Deadline from "./internal/deadline.js"
+import * as Source from "./internal/source.js"
+import * as Transport from "./internal/transport.js"
 import * as LlmError from "./LlmError.js"
+import type * as Provider from "./Provider.js"
 import * as Sse from "./Sse.js"
 
 /**
@@ -42,6 +58,11 @@ export interface RequestSpec {
   readonly maxBodyBytes?: number | undefined
   /** The largest single SSE event accepted. Default 32 MiB. */
   readonly maxEventBytes?: number | undefined
+  /**
+   * The call's deadlines. On the fast path `postJson` enforces `totalMs` (phase `total`)
+   * when the fiber runs on the live clock; see `declareTimeouts`.
+   */
+  readonly timeouts?: Provider.ResolvedTimeouts | undefined
 }
 
 /**
@@ -68,33 +89,7 @@ export interface JsonResponse extends ResponseInfo {
   readonly json: unknown
 }
 
-const errorBodyLimit = 64 * 1024
-
-const describe = (cause: unknown): string => {
-  const parts: Array<string> = []
-  let current: unknown = cause
-  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
-    if (Predicate.isRecord(current)) {
-      const code = typeof current.code === "string" ? current.code : undefined
-      const message = typeof current.message === "string" ? current.message : undefined
-      if (code !== undefined || message !== undefined) parts.push([code, message].filter(Boolean).join(" "))
-      current = current.cause
-    } else {
-      parts.push(String(current))
-      break
-    }
-  }
-  return parts.filter((p) => p !== "").join(": ") || "unknown transport error"
-}
-
-const codeOf = (cause: unknown): string | undefined => {
-  let current: unknown = cause
-  for (let depth = 0; depth < 4 && Predicate.isRecord(current); depth++) {
-    if (typeof current.code === "string") return current.code
-    current = current.cause
-  }
-  return undefined
-}
+const errorBodyLimit = Transport.errorBodyLimit
 
 /**
  * Map a transport-level failure (no usable response) to an `LlmError`.
@@ -106,43 +101,18 @@ export const fromTransportError = (
   error: HttpClientError.HttpClientError,
   spec: { readonly provider: string; readonly model: string },
   during: "request" | "response"
-): LlmError.LlmError => {
-  const cause = error.cause
-  const code = codeOf(cause)
-  const context = { provider: spec.provider, model: spec.model }
-  if (code === "UND_ERR_CONNECT_TIMEOUT") {
-    return new LlmError.TimeoutError({
-      ...context,
-      phase: "connect",
-      message: `${spec.provider}: timed out connecting to the server`
-    }, true)
-  }
-  if (error._tag === "RequestError" && error.reason !== "Transport") {
-    return new LlmError.InvalidRequestError({
-      ...context,
-      message: `${spec.provider}: could not build the HTTP request (${error.reason}): ${describe(cause)}`
-    }, true)
-  }
-  const detail = describe(cause)
-  return new LlmError.NetworkError({
-    ...context,
-    message: during === "request"
-      ? `${spec.provider}: request failed before a response arrived (${detail})`
-      : `${spec.provider}: connection lost while reading the response (${detail})`,
-    ...(code !== undefined ? { code } : {})
-  }, true)
-}
+): LlmError.LlmError =>
+  Transport.transportFailure(
+    error.cause,
+    error._tag === "RequestError" ? error.reason : "Transport",
+    spec,
+    during
+  )
 
 const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string | undefined> =>
   response.headers as unknown as Record<string, string | undefined>
 
-const tooLarge = (spec: RequestSpec, status: number, limit: number) =>
-  new LlmError.ProtocolError({
-    provider: spec.provider,
-    model: spec.model,
-    status,
-    message: `${spec.provider}: response body larger than ${limit} bytes`
-  }, true)
+const tooLarge = (spec: RequestSpec, status: number, limit: number) => Transport.tooLarge(spec, status, limit)
 
 /**
  * Read a body as bytes, failing once it grows past `limit`. A body with a
@@ -198,8 +168,6 @@ const readStreamed = (
     )
   })
 
-const utf8 = new TextDecoder()
-
 /**
  * Turn a non-2xx response into its `LlmError` (reads at most 64 KiB of the body).
  *
@@ -211,27 +179,12 @@ export const failureFromResponse = (
   spec: RequestSpec
 ): Effect.Effect<never, LlmError.LlmError> =>
   readBytes(response, errorBodyLimit, spec).pipe(
-    Effect.map((bytes) => utf8.decode(bytes)),
+    Effect.map(Transport.decodeUtf8),
     Effect.orElseSucceed(() => ""),
     Effect.zip(Clock.currentTimeMillis),
-    Effect.flatMap(([text, nowMs]) => {
-      let body: unknown = text
-      try {
-        body = text === "" ? undefined : JSON.parse(text)
-      } catch {
-        // keep the raw text
-      }
-      return Effect.fail(
-        LlmError.fromHttpFailure({
-          status: response.status,
-          body,
-          headers: headerRecord(response),
-          provider: spec.provider,
-          model: spec.model,
-          nowMs
-        })
-      )
-    })
+    Effect.flatMap(([text, nowMs]) =>
+      Effect.fail(Transport.failureFromText(response.status, text, headerRecord(response), spec, nowMs))
+    )
   )
 
 const buildRequest = (spec: RequestSpec, accept: string): HttpClientRequest.HttpClientRequest =>
@@ -266,13 +219,7 @@ const send = (
     ))
 
 const protocolError = (spec: RequestSpec, info: ResponseInfo, message: string) =>
-  new LlmError.ProtocolError({
-    provider: spec.provider,
-    model: spec.model,
-    status: info.status,
-    ...(info.requestId !== undefined ? { requestId: info.requestId } : {}),
-    message: `${spec.provider}: ${message}`
-  }, true)
+  Transport.protocolError(spec, info, message)
 
 const contentType = (info: ResponseInfo) => (info.headers["content-type"] ?? "").toLowerCase()
 
@@ -285,6 +232,14 @@ const contentType = (info: ResponseInfo) => (info.headers["content-type"] ?? "")
 export const postJson = (
   client: HttpClient.HttpClient,
   spec: RequestSpec
+): Effect.Effect<JsonResponse, LlmError.LlmError> => {
+  const transport = Transport.transportOf(client)
+  return transport !== undefined ? Transport.postJson(transport, spec) : postJsonGeneric(client, spec)
+}
+
+const postJsonGeneric = (
+  client: HttpClient.HttpClient,
+  spec: RequestSpec
 ): Effect.Effect<JsonResponse, LlmError.LlmError> =>
   Effect.flatMap(send(client, spec, "application/json"), ([response, info]) => {
     const type = contentType(info)
@@ -294,8 +249,8 @@ export const postJson = (
         Effect.fail(protocolError(spec, info, `expected a JSON response, got content-type "${type}"`))
       )
     }
-    return Effect.flatMap(readBytes(response, spec.maxBodyBytes ?? 64 * 1024 * 1024, spec), (bytes) => {
-      const text = utf8.decode(bytes)
+    return Effect.flatMap(readBytes(response, spec.maxBodyBytes ?? Transport.defaultMaxBodyBytes, spec), (bytes) => {
+      const text = Transport.decodeUtf8(bytes)
       try {
         return Effect.succeed({ ...info, json: JSON.parse(text) as unknown })
       } catch (e) {
@@ -319,6 +274,33 @@ export const postJson = (
  * @category requests
  */
 export const postSse = <A>(
+  client: HttpClient.HttpClient,
+  spec: RequestSpec,
+  f: (info: ResponseInfo, events: Stream.Stream<Sse.SseEvent, LlmError.LlmError>) => Stream.Stream<A, LlmError.LlmError>
+): Stream.Stream<A, LlmError.LlmError> => {
+  const transport = Transport.transportOf(client)
+  if (transport === undefined) return postSseGeneric(client, spec, f)
+  return Source.native(Effect.map(
+    Effect.either(Effect.uninterruptible(Transport.openSse(transport, spec))),
+    (opened): Source.Source<A> => {
+      if (opened._tag === "Left") return Source.failed(Cause.fail(opened.left))
+      const exchange = opened.right
+      const call = Source.deferred(
+        Effect.flatMap(exchange.head, (info) => Source.openOf(f(info, Source.native(Effect.succeed(exchange)))))
+      )
+      return {
+        pull: call.pull,
+        abort: (cause) => {
+          exchange.abort(cause)
+          call.abort(cause)
+        },
+        close: (exit) => Effect.zipRight(call.close(exit), exchange.close())
+      }
+    }
+  ))
+}
+
+const postSseGeneric = <A>(
   client: HttpClient.HttpClient,
   spec: RequestSpec,
   f: (info: ResponseInfo, events: Stream.Stream<Sse.SseEvent, LlmError.LlmError>) => Stream.Stream<A, LlmError.LlmError>
@@ -393,6 +375,13 @@ export const mapEvents = <A>(
   f: (event: Sse.SseEvent, out: Array<A>) => void,
   onEnd: (out: Array<A>) => void
 ): Stream.Stream<A, LlmError.LlmError> => {
+  const open = Source.nativeOf(events)
+  if (open !== undefined) {
+    return Source.native(Effect.map(open, (source) =>
+      Source.mapChunks<Sse.SseEvent, A>(source, (items, out) => {
+        for (let i = 0; i < items.length; i++) f(items[i]!, out)
+      }, onEnd)))
+  }
   const loop: MapStep<A> = Channel.readWithCause({
     onInput: (input: Chunk.Chunk<Sse.SseEvent>) => {
       const out: Array<A> = []
@@ -416,3 +405,196 @@ export const mapEvents = <A>(
   })
   return Stream.pipeThroughChannelOrFail(events, Channel.suspend(() => loop))
 }
+
+// -----------------------------------------------------------------------------
+// provider plumbing that keeps the fast path
+// -----------------------------------------------------------------------------
+
+/**
+ * Headers a provider sets on every request.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HeaderOptions {
+  /** Set on every request, over the request's own headers (names are lowercased). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Secret headers (an API key): set last, kept `Redacted` until the request is sent, and
+   * redacted in the `http.client` span.
+   */
+  readonly secrets?: Readonly<Record<string, Redacted.Redacted>> | undefined
+  /** More header names to redact in the request's span (besides the secret ones). */
+  readonly redact?: ReadonlyArray<string> | undefined
+}
+
+const defaultRedactedNames = Transport.initialOf(Headers.currentRedactedNames)
+
+const lowercased = (headers: Readonly<Record<string, string>> | undefined): Record<string, string> => {
+  const out: Record<string, string> = {}
+  if (headers !== undefined) { for (const name in headers) out[name.toLowerCase()] = headers[name]! }
+  return out
+}
+
+/**
+ * A client that sets the given headers on every request — what `HttpClient.mapRequest`
+ * with `setHeaders` does, keeping the fast path when `client` is llm-fiber's undici client.
+ * Secret header names not redacted by default (`Headers.currentRedactedNames`) are added to
+ * the redacted names of the request's span.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withHeaders = (client: HttpClient.HttpClient, options: HeaderOptions): HttpClient.HttpClient => {
+  const headers = lowercased(options.headers)
+  const secrets: Array<readonly [string, Redacted.Redacted]> = []
+  if (options.secrets !== undefined) {
+    for (const name in options.secrets) secrets.push([name.toLowerCase(), options.secrets[name]!])
+  }
+  const defaults = defaultRedactedNames()
+  const redact = [...secrets.map(([name]) => name), ...(options.redact ?? []).map((name) => name.toLowerCase())]
+    .filter((name, i, all) =>
+      all.indexOf(name) === i &&
+      !defaults.some((d: string | RegExp) => (typeof d === "string" ? d.toLowerCase() === name : d.test(name)))
+    )
+  const hasHeaders = Object.keys(headers).length > 0
+  if (!hasHeaders && secrets.length === 0 && redact.length === 0) return client
+  let out = client
+  if (hasHeaders || secrets.length > 0) {
+    out = HttpClient.mapRequest(out, (request) => {
+      let next = hasHeaders ? HttpClientRequest.setHeaders(request, headers) : request
+      for (const [name, value] of secrets) next = HttpClientRequest.setHeader(next, name, Redacted.value(value))
+      return next
+    })
+  }
+  if (redact.length > 0) {
+    out = HttpClient.transform(out, (effect) =>
+      Effect.locallyWith(effect, Headers.currentRedactedNames, (names) => [
+        ...names,
+        ...redact.filter((name) => !names.includes(name))
+      ]))
+  }
+  const base = Transport.transportOf(client)
+  if (base !== undefined) {
+    Transport.register(out, {
+      dispatcher: base.dispatcher,
+      headers: { ...base.headers, ...headers },
+      secrets: [
+        ...base.secrets.filter(([name]) => !(name in headers) && !secrets.some(([s]) => s === name)),
+        ...secrets
+      ],
+      redact: [...base.redact, ...redact.filter((name) => !base.redact.includes(name))]
+    })
+  }
+  return out
+}
+
+/**
+ * Whether requests through `client` take the fast path (llm-fiber's undici client, plus
+ * headers from `withHeaders`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isFast = (client: HttpClient.HttpClient): boolean => Transport.transportOf(client) !== undefined
+
+/**
+ * Declare that `provider.chat` puts `call.timeouts` in its request specs and sends them
+ * through `client`: on the fast path the transport then enforces the total deadline (one
+ * timer per request), and `LlmClient` arms none of its own. On any other client this does
+ * nothing. Returns `provider`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const declareTimeouts = <P extends Provider.Provider>(client: HttpClient.HttpClient, provider: P): P => {
+  if (isFast(client)) Deadline.markEnforcesTotal(provider)
+  return provider
+}
+
+/**
+ * `Stream.mapError` that keeps a native stream native.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const mapStreamError = <A>(
+  stream: Stream.Stream<A, LlmError.LlmError>,
+  f: (error: LlmError.LlmError) => LlmError.LlmError
+): Stream.Stream<A, LlmError.LlmError> => {
+  const open = Source.nativeOf(stream)
+  if (open === undefined) return Stream.mapError(stream, f)
+  return Source.native(Effect.map(open, (source) => Source.mapError(source, f)))
+}
+
+/**
+ * `Stream.unwrap` that keeps the resulting stream native (the effect runs when the stream
+ * is first pulled, in the consumer's fiber; a failure of the effect fails the stream).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const unwrapStream = <A>(
+  effect: Effect.Effect<Stream.Stream<A, LlmError.LlmError>, LlmError.LlmError>
+): Stream.Stream<A, LlmError.LlmError> =>
+  Source.native(Effect.sync(() => Source.deferred(Effect.flatMap(effect, Source.openOf))))
+
+/**
+ * Recover from a failure that ends a stream before its first element (a request the
+ * server rejected): `f` returns the stream to continue with, or `undefined` to fail with
+ * the error. Failures after the first element pass through.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const catchStreamStart = <A>(
+  stream: Stream.Stream<A, LlmError.LlmError>,
+  f: (error: LlmError.LlmError) => Stream.Stream<A, LlmError.LlmError> | undefined
+): Stream.Stream<A, LlmError.LlmError> =>
+  Source.native(Effect.sync(() => {
+    let current: Source.Source<A> | undefined
+    let started = false
+    let recovered = false
+    let aborted: Cause.Cause<LlmError.LlmError> | undefined
+    let closed: Exit.Exit<unknown, unknown> | undefined
+    const first = Source.deferred(Source.openOf(stream))
+    current = first
+    const pull: Effect.Effect<Array<A> | undefined, LlmError.LlmError> = Effect.suspend(() => {
+      const source = current!
+      if (started || recovered) return source.pull
+      return Effect.matchCauseEffect(source.pull, {
+        onSuccess: (items) => {
+          started = true
+          return Effect.succeed(items)
+        },
+        onFailure: (cause) => {
+          const failure = Cause.failureOption(cause)
+          if (failure._tag === "None" || aborted !== undefined) return Effect.failCause(cause)
+          recovered = true
+          const replacement = f(failure.value)
+          if (replacement === undefined) return Effect.failCause(cause)
+          return Effect.zipRight(
+            source.close(Exit.failCause(cause)),
+            Effect.suspend(() => {
+              const next = Source.deferred(Source.openOf(replacement))
+              current = next
+              if (closed !== undefined) return Effect.zipRight(next.close(closed), Effect.failCause(cause))
+              return next.pull
+            })
+          )
+        }
+      })
+    })
+    return {
+      pull,
+      abort: (cause) => {
+        aborted ??= cause
+        current?.abort(cause)
+      },
+      close: (exit) =>
+        Effect.suspend(() => {
+          closed ??= exit
+          return current === undefined ? Effect.void : current.close(exit)
+        })
+    }
+  }))

@@ -9,6 +9,11 @@
  * Gotchas: undici's own header/body timeouts are switched off — the pipeline's
  * `Timeouts` apply instead; only the connect timeout is set on the dispatcher.
  *
+ * Provider requests (`ProviderHttp`) through a client made here skip the `HttpClient`
+ * machinery: they go to the dispatcher directly, with the same headers, span and errors
+ * (see `ProviderHttp`). Wrapping the client in anything but `ProviderHttp.withHeaders`
+ * (e.g. a provider's `transformClient`) sends through the generic path again.
+ *
  * @example
  * ```ts
  * import { Layer } from "effect"
@@ -35,6 +40,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { Readable } from "node:stream"
 import * as Undici from "undici"
+import * as Transport from "./internal/transport.js"
 
 /**
  * @since 0.1.0
@@ -181,8 +187,8 @@ class Response extends Inspectable.Class implements HttpClientResponse.HttpClien
  * @since 0.1.0
  * @category constructors
  */
-export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
-  HttpClient.make((request, url, signal) =>
+export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient => {
+  const client = HttpClient.make((request, url, signal) =>
     Effect.map(
       Effect.tryPromise({
         try: (): Promise<Undici.Dispatcher.ResponseData> =>
@@ -201,6 +207,10 @@ export const make = (dispatcher: Undici.Dispatcher): HttpClient.HttpClient =>
       (response) => new Response(request, response)
     )
   )
+  // provider requests through this client take ProviderHttp's fast path
+  Transport.register(client, { dispatcher, headers: {}, secrets: [], redact: [] })
+  return client
+}
 
 /**
  * A new undici `Agent` with llm-fiber's defaults.

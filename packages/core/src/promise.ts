@@ -22,21 +22,21 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import type * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as CallContext from "./CallContext.js"
 import type * as ChatRequest from "./ChatRequest.js"
 import type * as ChatResult from "./ChatResult.js"
+import * as Source from "./internal/source.js"
 import * as LlmClient from "./LlmClient.js"
 import type * as LlmError from "./LlmError.js"
 import type * as Provider from "./Provider.js"
@@ -149,6 +149,159 @@ const unwrap = <A>(exit: Exit.Exit<A, unknown>, signal?: AbortSignal): A => {
 }
 
 /**
+ * The iterator of `chatStream`: one fiber per stream pulls the call's source (no `Stream`
+ * run, no fiber per read) and hands each chunk of events over; it pulls the next chunk only
+ * when the loop asked for more than it holds (backpressure of one chunk). `return()` (a
+ * `break`) stops it and closes the stream as finished; an abort interrupts it.
+ */
+class StreamIterator implements AsyncIterator<StreamEventData> {
+  private buffer: Array<StreamEventData> = []
+  private index = 0
+  private ended = false
+  private failure: { readonly error: unknown } | undefined = undefined
+  private waiting:
+    | { readonly resolve: (r: IteratorResult<StreamEventData>) => void; readonly reject: (e: unknown) => void }
+    | undefined = undefined
+  /** the fiber waits for the loop to ask for more; `true` resumes it, `false` stops it */
+  private parked: ((go: boolean) => void) | undefined = undefined
+  private demand = false
+  private stopping = false
+  private fiber: Fiber.RuntimeFiber<void, unknown> | undefined = undefined
+  private finished: Promise<void> | undefined = undefined
+  private readonly signal: AbortSignal | undefined
+
+  constructor(
+    private readonly runtime: ManagedRuntime.ManagedRuntime<LlmClient.LlmClient, ConfigError.ConfigError>,
+    private readonly request: ChatRequestInput,
+    private readonly options: CallOptions | undefined
+  ) {
+    this.signal = options?.signal
+    this.signal?.addEventListener("abort", this.onAbort, { once: true })
+  }
+
+  private readonly onAbort = () => {
+    this.fiber?.unsafeInterruptAsFork(FiberId.none)
+  }
+
+  private aborted(): unknown {
+    return this.signal?.reason ?? new DOMException("The operation was aborted", "AbortError")
+  }
+
+  /** Deliver a chunk to the loop (the first event to a pending `next`). */
+  private deliver(items: Array<StreamEventData>): void {
+    this.buffer = items
+    this.index = 0
+    const waiting = this.waiting
+    if (waiting !== undefined) {
+      this.waiting = undefined
+      waiting.resolve({ done: false, value: items[this.index++]! })
+    }
+  }
+
+  private settle(): void {
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    this.waiting = undefined
+    if (this.signal?.aborted) waiting.reject(this.aborted())
+    else if (this.failure !== undefined) waiting.reject(this.failure.error)
+    else waiting.resolve({ done: true, value: undefined })
+  }
+
+  /** Wait until the loop wants more (`true`) or stops (`false`). */
+  private readonly park: Effect.Effect<boolean> = Effect.async<boolean>((resume) => {
+    if (this.stopping) return resume(Effect.succeed(false))
+    if (this.demand) {
+      this.demand = false
+      return resume(Effect.succeed(true))
+    }
+    this.parked = (go) => resume(Effect.succeed(go))
+  })
+
+  private start(): void {
+    const call = Effect.flatMap(LlmClient.LlmClient, (client) =>
+      Effect.acquireUseRelease(
+        Source.openOf(client.chatStream(this.request)),
+        (source) => {
+          const loop: Effect.Effect<void, LlmError.LlmError> = Effect.flatMap(source.pull, (items) => {
+            if (items === undefined) return Effect.void
+            this.deliver(items as Array<StreamEventData>)
+            return Effect.flatMap(this.park, (go) => (go ? loop : Effect.void))
+          })
+          return loop
+        },
+        (source, exit) => source.close(exit)
+      ))
+    const context = this.options?.context
+    const fiber = this.runtime.runFork(context === undefined ? call : CallContext.bind(context)(call))
+    this.fiber = fiber
+    this.finished = new Promise((resolve) => {
+      fiber.addObserver((exit) => {
+        this.signal?.removeEventListener("abort", this.onAbort)
+        this.ended = true
+        if (Exit.isFailure(exit) && !this.stopping) {
+          const failure = Cause.failureOption(exit.cause)
+          this.failure = {
+            error: Option.isSome(failure)
+              ? failure.value
+              : Cause.isInterruptedOnly(exit.cause)
+              ? this.aborted()
+              : Cause.squash(exit.cause)
+          }
+        }
+        this.settle()
+        resolve()
+      })
+    })
+  }
+
+  next(): Promise<IteratorResult<StreamEventData>> {
+    // an abort wins over buffered events and over the end of the stream
+    if (this.signal?.aborted) {
+      this.onAbort()
+      return Promise.reject(this.aborted())
+    }
+    if (this.index < this.buffer.length) return Promise.resolve({ done: false, value: this.buffer[this.index++]! })
+    if (this.ended) {
+      if (this.failure !== undefined) {
+        const error = this.failure.error
+        this.failure = undefined
+        return Promise.reject(error)
+      }
+      return Promise.resolve({ done: true, value: undefined })
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject }
+      if (this.fiber === undefined) return this.start()
+      const parked = this.parked
+      if (parked !== undefined) {
+        this.parked = undefined
+        parked(true)
+      } else {
+        this.demand = true
+      }
+    })
+  }
+
+  async return(): Promise<IteratorResult<StreamEventData>> {
+    this.signal?.removeEventListener("abort", this.onAbort)
+    if (this.fiber !== undefined && !this.ended) {
+      // a break: the stream is closed as finished (the request is aborted)
+      this.stopping = true
+      const parked = this.parked
+      if (parked !== undefined) {
+        this.parked = undefined
+        parked(false)
+      } else {
+        this.fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+      await this.finished
+    }
+    this.ended = true
+    return { done: true, value: undefined }
+  }
+}
+
+/**
  * Build a client. Configuration comes from `options`, then environment variables.
  *
  * @since 0.1.0
@@ -185,77 +338,7 @@ export const createLlmClient = (options?: LlmClientOptions): PromiseLlmClient =>
     runtime.runPromiseExit(effect, signal !== undefined ? { signal } : undefined).then((exit) => unwrap(exit, signal))
 
   const chatStream = (request: ChatRequestInput, callOptions?: CallOptions): AsyncIterable<StreamEventData> => ({
-    [Symbol.asyncIterator]: () => {
-      const signal = callOptions?.signal
-      let scope: Scope.CloseableScope | undefined
-      let pull: Effect.Effect<Chunk.Chunk<StreamEventData>, Option.Option<unknown>> | undefined
-      let buffer: Array<StreamEventData> = []
-      let index = 0
-      let finished = false
-
-      const close = async () => {
-        finished = true
-        const s = scope
-        scope = undefined
-        if (s !== undefined) await runtime.runPromise(Scope.close(s, Exit.void))
-      }
-      const onAbort = () => void close()
-      signal?.addEventListener("abort", onAbort, { once: true })
-
-      const next = async (): Promise<IteratorResult<StreamEventData>> => {
-        for (;;) {
-          // an abort wins over buffered events and over the end of the stream
-          if (signal?.aborted) {
-            await close()
-            throw signal.reason ?? new DOMException("The operation was aborted", "AbortError")
-          }
-          if (index < buffer.length) return { done: false, value: buffer[index++]! }
-          if (finished) return { done: true, value: undefined }
-          if (pull === undefined) {
-            scope = await runtime.runPromise(Scope.make())
-            const s = scope
-            pull = await run(
-              Effect.flatMap(
-                LlmClient.LlmClient,
-                (client) =>
-                  Scope.extend(
-                    Stream.toPull(
-                      callOptions?.context === undefined
-                        ? client.chatStream(request)
-                        : CallContext.bindStream(callOptions.context)(client.chatStream(request))
-                    ),
-                    s
-                  )
-              ),
-              signal
-            )
-          }
-          const exit = await runtime.runPromiseExit(pull, signal !== undefined ? { signal } : undefined)
-          if (Exit.isSuccess(exit)) {
-            buffer = Chunk.toArray(exit.value) as Array<StreamEventData>
-            index = 0
-            continue
-          }
-          const failure = Cause.failureOption(exit.cause)
-          const error = Option.isSome(failure) ? failure.value : undefined
-          await close()
-          signal?.removeEventListener("abort", onAbort)
-          if (Option.isOption(error)) {
-            if (Option.isNone(error)) return { done: true, value: undefined }
-            throw error.value
-          }
-          return unwrap(exit as Exit.Exit<never, unknown>, signal)
-        }
-      }
-      return {
-        next,
-        return: async () => {
-          signal?.removeEventListener("abort", onAbort)
-          await close()
-          return { done: true, value: undefined }
-        }
-      }
-    }
+    [Symbol.asyncIterator]: () => new StreamIterator(runtime, request, callOptions)
   })
 
   return {

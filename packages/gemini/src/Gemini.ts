@@ -41,9 +41,7 @@
  *
  * @since 0.1.0
  */
-import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
@@ -59,7 +57,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import { mapEmbeddings } from "./internal/embeddings.js"
 import { buildEmbedBody, buildGenerateContentBody } from "./internal/request.js"
 import { mapGenerateContent } from "./internal/response.js"
@@ -173,9 +171,6 @@ export const modelPath = (model: string): string => {
   return `${model.slice(0, slash)}/${encodeURIComponent(model.slice(slash + 1))}`
 }
 
-const redactKeyHeader = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> =>
-  names.includes("x-goog-api-key") ? names : [...names, "x-goog-api-key"]
-
 /**
  * Build the provider (the `HttpClient` is taken from context once). Fails with a
  * `ConfigError` when `apiVersion` is neither `v1beta` nor `v1`.
@@ -208,20 +203,12 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
   if (options.headers !== undefined) {
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
   }
-  const hasStatic = Object.keys(staticHeaders).length > 0
-  // spans and logs of the HTTP client redact the key header too
-  let client = HttpClient.transform(
-    base,
-    (effect) => Effect.locallyWith(effect, Headers.currentRedactedNames, redactKeyHeader)
-  )
-  if (apiKey !== undefined || hasStatic) {
-    client = HttpClient.mapRequest(client, (request) => {
-      const withHeaders = hasStatic ? HttpClientRequest.setHeaders(request, staticHeaders) : request
-      return apiKey !== undefined ?
-        HttpClientRequest.setHeader(withHeaders, "x-goog-api-key", Redacted.value(apiKey)) :
-        withHeaders
-    })
-  }
+  // spans of the HTTP client redact the key header too
+  let client = ProviderHttp.withHeaders(base, {
+    headers: staticHeaders,
+    secrets: apiKey !== undefined ? { "x-goog-api-key": apiKey } : undefined,
+    redact: ["x-goog-api-key"]
+  })
   if (options.transformClient !== undefined) client = options.transformClient(client)
 
   const build = { providerName: name, schemaMode: options.schemaMode ?? "openapi" } as const
@@ -241,6 +228,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     model: call.model,
     url: `${root}${modelPath(call.model)}${stream ? ":streamGenerateContent?alt=sse" : ":generateContent"}`,
     headers: noHeaders,
+    timeouts: call.timeouts,
     body,
     maxBodyBytes: options.maxBodyBytes,
     maxEventBytes: options.maxEventBytes
@@ -265,7 +253,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     )
 
   const chatStream = (call: Provider.Call): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
-    Stream.unwrap(Effect.map(
+    ProviderHttp.unwrapStream(Effect.map(
       Effect.mapError(buildGenerateContentBody(call.request, build), (e) => withCallContext(e, call)),
       (body) =>
         ProviderHttp.postSse(client, spec(call, true, body), (info, events) => {
@@ -301,14 +289,14 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     )
   }
 
-  return {
+  return ProviderHttp.declareTimeouts(client, {
     name,
     api: "gemini",
     capabilities: { ...capabilities, ...options.capabilities },
     chat: explain === undefined ? chat : (call) => Effect.mapError(chat(call), explain),
-    chatStream: explain === undefined ? chatStream : (call) => Stream.mapError(chatStream(call), explain),
+    chatStream: explain === undefined ? chatStream : (call) => ProviderHttp.mapStreamError(chatStream(call), explain),
     embed: explain === undefined ? embed : (call) => Effect.mapError(embed(call), explain)
-  }
+  })
 }
 
 /**

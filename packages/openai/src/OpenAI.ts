@@ -47,7 +47,6 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as KeyPool from "@llm-fiber/core/KeyPool"
 import type * as LlmClient from "@llm-fiber/core/LlmClient"
 import * as LlmError from "@llm-fiber/core/LlmError"
@@ -63,7 +62,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import { buildEmbeddingBody, mapEmbeddings } from "./internal/embeddings.js"
 import { buildChatBody } from "./internal/request.js"
 import { mapChatCompletion } from "./internal/response.js"
@@ -196,14 +194,10 @@ const shared = (base: HttpClient.HttpClient, options: Options, defaultName: stri
   if (options.headers !== undefined) {
     for (const key in options.headers) staticHeaders[key.toLowerCase()] = options.headers[key]!
   }
-  const hasStatic = Object.keys(staticHeaders).length > 0
-  let client = base
-  if (apiKey !== undefined || hasStatic) {
-    client = HttpClient.mapRequest(client, (request) => {
-      const withHeaders = hasStatic ? HttpClientRequest.setHeaders(request, staticHeaders) : request
-      return apiKey !== undefined ? HttpClientRequest.bearerToken(withHeaders, apiKey) : withHeaders
-    })
-  }
+  let client = ProviderHttp.withHeaders(base, {
+    headers: staticHeaders,
+    secrets: apiKey !== undefined ? { authorization: Redacted.make(`Bearer ${Redacted.value(apiKey)}`) } : undefined
+  })
   if (options.transformClient !== undefined) client = options.transformClient(client)
   // a 401 from OpenAI itself while no key is configured: say which variable to set
   const explain = apiKey === undefined && baseUrl === defaultBaseUrl ?
@@ -242,7 +236,7 @@ const explained = (provider: Provider.Provider, explain: Shared["explain"]): Pro
   return {
     ...provider,
     chat: (call) => Effect.mapError(chat(call), explain),
-    chatStream: (call) => Stream.mapError(chatStream(call), explain),
+    chatStream: (call) => ProviderHttp.mapStreamError(chatStream(call), explain),
     embed: embed === undefined ? undefined : (call) => Effect.mapError(embed(call), explain)
   }
 }
@@ -265,6 +259,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     model: call.model,
     url: chatUrl,
     headers: idempotencyHeaders(call),
+    timeouts: call.timeouts,
     body: buildChatBody(call.request, call.model, stream, {
       providerName: name,
       maxTokensField,
@@ -304,26 +299,29 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     })
 
   const chatStream = (call: Provider.Call) =>
-    Stream.suspend(() => {
+    ProviderHttp.unwrapStream(Effect.sync(() => {
       const answered = { ok: false }
       if (!includeStreamUsage) return attemptStream(call, false, answered)
       // only a rejection of the request itself (non-2xx, before any event) is retried
-      return Stream.catchAll(attemptStream(call, true, answered), (error) => {
-        if (answered.ok || !rejectsStreamOptions(error)) return Stream.fail(error)
+      return ProviderHttp.catchStreamStart(attemptStream(call, true, answered), (error) => {
+        if (answered.ok || !rejectsStreamOptions(error)) return undefined
         includeStreamUsage = false
         return attemptStream(call, false, answered)
       })
-    })
+    }))
 
-  return explained({
-    name,
-    api: "openai-chat",
-    capabilities: { ...capabilities, ...options.capabilities },
-    chat,
-    chatStream,
-    embed,
-    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
-  }, explain)
+  return ProviderHttp.declareTimeouts(
+    client,
+    explained({
+      name,
+      api: "openai-chat",
+      capabilities: { ...capabilities, ...options.capabilities },
+      chat,
+      chatStream,
+      embed,
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
+    }, explain)
+  )
 }
 
 /**
@@ -399,6 +397,7 @@ const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOption
       model: call.model,
       url,
       headers: idempotencyHeaders(call),
+      timeouts: call.timeouts,
       body,
       maxBodyBytes: options.maxBodyBytes,
       maxEventBytes: options.maxEventBytes
@@ -420,31 +419,33 @@ const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOption
     )
 
   const chatStream = (call: Provider.Call) =>
-    Stream.suspend(() => {
-      const request = spec(call, true)
-      if (Either.isLeft(request)) return Stream.fail(request.left)
-      return ProviderHttp.postSse(client, request.right, (info, events) => {
-        const state = new ResponsesStreamState(
-          { provider: name, model: call.model, requestId: info.requestId },
-          info.headers
-        )
-        return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
-          events,
-          (event, out) => state.onEvent(event, out),
-          (out) => state.onEnd(out)
-        )
-      })
-    })
+    ProviderHttp.unwrapStream(
+      Effect.map(spec(call, true), (request) =>
+        ProviderHttp.postSse(client, request, (info, events) => {
+          const state = new ResponsesStreamState(
+            { provider: name, model: call.model, requestId: info.requestId },
+            info.headers
+          )
+          return ProviderHttp.mapEvents<StreamEvent.StreamEvent>(
+            events,
+            (event, out) => state.onEvent(event, out),
+            (out) => state.onEnd(out)
+          )
+        }))
+    )
 
-  return explained({
-    name,
-    api: "openai-responses",
-    capabilities: { ...capabilities, ...options.capabilities },
-    chat,
-    chatStream,
-    embed,
-    ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
-  }, explain)
+  return ProviderHttp.declareTimeouts(
+    client,
+    explained({
+      name,
+      api: "openai-responses",
+      capabilities: { ...capabilities, ...options.capabilities },
+      chat,
+      chatStream,
+      embed,
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {})
+    }, explain)
+  )
 }
 
 /**

@@ -108,6 +108,36 @@ export class ChatStreamState {
 
   private onChunk(chunk: Record<string, unknown>, out: Array<StreamEvent.StreamEvent>): void {
     const choices = chunk.choices
+    // The common chunk — one choice, a text delta and nothing else (no finish, no usage) —
+    // in straight-line code: what the general path below does with it, fewer calls per event.
+    if (
+      this.started && Array.isArray(choices) && choices.length === 1 && chunk.usage == null &&
+      chunk.x_groq === undefined
+    ) {
+      const choice: unknown = choices[0]
+      if (
+        typeof choice === "object" && choice !== null && !Array.isArray(choice) &&
+        ((choice as Record<string, unknown>).index === 0 || (choice as Record<string, unknown>).index === undefined) &&
+        (choice as Record<string, unknown>).finish_reason == null
+      ) {
+        const delta = (choice as Record<string, unknown>).delta
+        if (typeof delta === "object" && delta !== null && !Array.isArray(delta)) {
+          const d = delta as Record<string, unknown>
+          const content = d.content
+          if (
+            typeof content === "string" && d.reasoning_content == null && d.reasoning == null && d.refusal == null &&
+            d.tool_calls == null
+          ) {
+            const fingerprint = chunk.system_fingerprint
+            if (typeof fingerprint === "string" && fingerprint !== "") this.fingerprint = fingerprint
+            const tier = chunk.service_tier
+            if (typeof tier === "string" && tier !== "") this.serviceTier = tier
+            if (content !== "") out.push(StreamEvent.textDelta(content))
+            return
+          }
+        }
+      }
+    }
     const choice: unknown = Array.isArray(choices) ? pickChoice(choices) : undefined
     const usage = usageOf(chunk)
     if (choice === undefined && usage === undefined) {
