@@ -10,7 +10,6 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as LlmError from "../LlmError.js"
@@ -77,8 +76,9 @@ export const enforcesTotal = (provider: Provider.Provider): boolean => enforcing
 /**
  * `Effect.timeoutFail` for the live clock at the price of one fiber: the effect runs in a
  * child fiber, a JS timer interrupts it (awaiting its finalizers) and fails with
- * `onTimeout()`; on success the child's fiber refs are inherited, as `timeoutFail` does.
- * Other clocks get `Effect.timeoutFail` itself.
+ * `onTimeout()`. (Unlike `timeoutFail`, the child's fiber-ref changes are not copied back:
+ * a provider call has none worth the cost of the join.) Other clocks get
+ * `Effect.timeoutFail` itself.
  */
 export const timeoutFail = <A, E, R>(
   self: Effect.Effect<A, E, R>,
@@ -104,10 +104,7 @@ export const timeoutFail = <A, E, R>(
         ),
         (finished): Effect.Effect<A, E> =>
           finished
-            ? Effect.flatMap(
-              fiber.await,
-              (exit) => Exit.isSuccess(exit) ? Effect.as(fiber.inheritAll, exit.value) : Effect.failCause(exit.cause)
-            )
+            ? Effect.flatMap(fiber.await, (exit) => exit)
             : Effect.zipRight(Fiber.interrupt(fiber), Effect.fail(onTimeout()))
       ))
   )
