@@ -6,11 +6,12 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { isDeepStrictEqual } from "node:util"
+import { sharedDir } from "../../../test-support/shared.js"
 import { extendsValue, extract, Locator, parseComplete, parsePartial, Parser } from "../src/internal/partialJson.js"
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/fixtures/vercel-ai")
+// located like every fixture test (LLM_FIBER_SHARED, <repo>/../shared, /work/shared)
+const fixtures = path.join(sharedDir(), "fixtures", "vercel-ai")
 
 const files = (dir: string, suffix: string): Array<string> =>
   fs.readdirSync(dir, { withFileTypes: true, recursive: true })
