@@ -1,7 +1,11 @@
 // Hot-path before/after figures: the mock server pinned to CPU 0, each `bench/client.mjs` run
 // (a fresh process) pinned to CPU 1, adapters interleaved, medians of N repetitions.
 //
-//   node bench/hot-run.mjs [--reps N] [--adapters a,b] [--scenarios s,t] [--port P]
+//   node bench/hot-run.mjs [--reps N] [--adapters a,b] [--scenarios s,t] [--port P] [--before <root>]
+//
+// `--before <root>`: a checkout of the code before the tuning (e.g. a `git worktree` with
+// its own build and `node_modules` links): each llm-fiber adapter also runs from there, as
+// `<adapter>@before`, interleaved with the others, so before and after share the same load.
 //
 // Prints one table per scenario and the machine load (`uptime`) before and after. Used for
 // the "Hot-path tuning" section of bench/RESULTS.md (after `npx tsc -b tsconfig.build.json`).
@@ -21,6 +25,10 @@ const reps = Number(option("--reps", "3"))
 const adapters = option("--adapters", "undici-raw,fiber-effect,fiber-promise").split(",")
 const scenarios = option("--scenarios", "chat-c1,chat-c64,stream-10k").split(",")
 const port = Number(option("--port", "0"))
+const before = option("--before", undefined)
+if (before !== undefined) {
+  for (const a of [...adapters]) if (a.startsWith("fiber-")) adapters.push(`${a}@before`)
+}
 
 const uptime = () => execFileSync("uptime", { encoding: "utf8" }).trim()
 
@@ -46,12 +54,13 @@ const startServer = () =>
 
 const runClient = (adapter, scenario, baseUrl) =>
   new Promise((resolve, reject) => {
+    const [name, tree] = adapter.split("@")
     const child = spawn("taskset", [
       "-c",
       "1",
       process.execPath,
-      path.join(here, "hot-client.mjs"),
-      adapter,
+      tree === "before" ? path.join(before, "bench/hot-client.mjs") : path.join(here, "hot-client.mjs"),
+      name,
       scenario,
       baseUrl,
       "0"

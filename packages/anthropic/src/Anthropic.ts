@@ -52,7 +52,6 @@ import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -200,7 +199,7 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
       provider: name,
       model: call.model,
       url,
-      timeouts: call.timeouts,
+      call,
       headers: beta !== undefined ? { "anthropic-beta": beta } : {},
       body: built.body,
       maxBodyBytes: options.maxBodyBytes,
@@ -221,16 +220,14 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
       const { dropped, spec, warn } = prepare(call, false)
       return Effect.zipRight(
         warn,
-        Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.flatMap(ProviderHttp.postJson(client, spec), (response) =>
-            Effect.flatMap(Clock.currentTimeMillis, (end) =>
-              mapMessage(
-                response.json,
-                { provider: name, model: call.model, requestId: response.requestId },
-                { latencyMs: end - start, ttfbMs: response.ttfbMs },
-                response.headers,
-                dropped
-              ))))
+        Effect.flatMap(ProviderHttp.postJson(client, spec), (response) =>
+          mapMessage(
+            response.json,
+            { provider: name, model: call.model, requestId: response.requestId },
+            { latencyMs: response.latencyMs, ttfbMs: response.ttfbMs },
+            response.headers,
+            dropped
+          ))
       )
     })
 
@@ -253,7 +250,7 @@ const makeWith = (base: HttpClient.HttpClient, catalog: Catalog.Service, options
       )
     }))
 
-  return ProviderHttp.declareTimeouts(client, {
+  return ProviderHttp.declareCall(client, {
     name,
     api: "anthropic",
     capabilities: { ...capabilities, ...options.capabilities },

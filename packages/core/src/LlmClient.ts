@@ -54,7 +54,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -244,9 +243,7 @@ const makeWith = (c: Concerns): Service => {
   const priced = (info: Middleware.CallInfo, result: ChatResult.ChatResult): ChatResult.ChatResult => {
     if (result.cost !== undefined) return result
     const cost = Call.priceOf(c.catalog, result.model, info.model, result.usage, result.providerMetadata, info.provider)
-    return cost === undefined
-      ? result
-      : new (result.constructor as typeof ChatResult.ChatResult)({ ...result, cost }, true)
+    return cost === undefined ? result : Call.withFields(result, { cost })
   }
 
   /**
@@ -264,25 +261,51 @@ const makeWith = (c: Concerns): Service => {
     const driver: Call.Driver = { current: undefined }
     const implementation = info.implementation
     // a provider on llm-fiber's undici transport enforces the total deadline itself (one
-    // timer in the request) on the live clock; otherwise: a race through the fiber's Clock
-    const selfTimed = Deadline.enforcesTotal(implementation) && state.clock === Deadline.liveClock
+    // timer in the request) and parents its request spans to the attempt span it is given
+    // (`ProviderHttp.declareCall`); otherwise: a race through the fiber's Clock, and the
+    // attempt span made current
+    const direct = Deadline.enforcesTotal(implementation) && state.clock === Deadline.liveClock
     const onTimeout = () => Deadline.timeoutError("total", timeouts.totalMs, info)
+    const retry = (n: number) => (error: LlmError.LlmError) =>
+      Effect.flatMap(
+        Call.shouldRetry(c.retry, maxRetries, n, error, driver, metrics, state.span),
+        (again) => again ? attempt(n + 1) : Effect.fail(error)
+      )
     const attempt = (n: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> => {
-      const call = Effect.suspend(() => {
+      const call: Provider.Call = { request: info.request, model: info.model, timeouts, attempt: n }
+      const parent = Option.getOrUndefined(state.span)
+      if (direct) {
+        // the attempt span made and ended by hand (the call's exit ends it when interrupted)
+        return Effect.flatMap(Call.makeAttemptSpan(info, n, parent), (span) => {
+          state.attempts++
+          state.attemptSpan = span
+          Deadline.setAttemptSpan(call, span)
+          return Effect.matchCauseEffect(implementation.chat(call), {
+            onSuccess: (result) => {
+              Call.endSpan(span, state, Exit.succeed(result))
+              state.attemptSpan = undefined
+              return Effect.succeed(result)
+            },
+            onFailure: (cause) => {
+              Call.endSpan(span, state, Exit.failCause(cause))
+              state.attemptSpan = undefined
+              const failure = Cause.failureOption(cause)
+              return Option.isSome(failure) ? retry(n)(failure.value) : Effect.failCause(cause)
+            }
+          })
+        })
+      }
+      const run = Effect.suspend(() => {
         state.attempts++
-        return implementation.chat({ request: info.request, model: info.model, timeouts, attempt: n })
+        return implementation.chat(call)
       })
       return Effect.catchAll(
         Effect.withSpan(
-          selfTimed ? call : Deadline.timeoutFail(call, state.clock, timeouts.totalMs, onTimeout),
+          Deadline.timeoutFail(run, state.clock, timeouts.totalMs, onTimeout),
           Telemetry.attemptSpan,
-          Call.attemptSpanOptions(info, n, Option.getOrUndefined(state.span))
+          Call.attemptSpanOptions(info, n, parent)
         ),
-        (error) =>
-          Effect.flatMap(
-            Call.shouldRetry(c.retry, maxRetries, n, error, driver, metrics, state.span),
-            (again) => again ? attempt(n + 1) : Effect.fail(error)
-          )
+        retry(n)
       )
     }
     return Effect.map(attempt(1), (result) => (pricing.here ? priced(info, result) : result))
@@ -325,11 +348,8 @@ const makeWith = (c: Concerns): Service => {
             ? undefined
             : Call.priceOf(c.catalog, value.model, info.model, value.usage, value.providerMetadata, info.provider)
           const ttfbMs = value.timing.ttfbMs
-          const result = new (value.constructor as typeof ChatResult.ChatResult)({
-            ...value,
-            ...(cost !== undefined ? { cost } : {}),
-            timing: { latencyMs: end - start, ...(ttfbMs !== undefined ? { ttfbMs } : {}) }
-          }, true)
+          const timing = ttfbMs !== undefined ? { latencyMs: end - start, ttfbMs } : { latencyMs: end - start }
+          const result = Call.withFields(value, cost !== undefined ? { cost, timing } : { timing })
           Call.recordSuccess(m, result, end - start, labels)
           state.result = result
           return Effect.succeed(result)
@@ -354,12 +374,16 @@ const makeWith = (c: Concerns): Service => {
       Effect.withFiberRuntime((fiber) => {
         const context = Context.get(fiber.currentContext, CallContext.CurrentCallContext)
         const state = Call.newCallState(context)
-        const clock = Deadline.clockOf(fiber)
-        const timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
-        state.clock = clock
+        Call.startOn(state, fiber)
         state.span = Option.some(span)
         return Effect.onExit(chatWith(CallContext.applyTo(context, input), state, span), (exit) => {
-          if (span.status._tag !== "Ended") span.end(timing ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
+          // the span attributes and log fields (a request that did not validate has none)
+          if (state.request !== undefined) {
+            Call.finish("chat", state.request, state, state.start ?? 0, state.span, exit, c.logContent)
+          }
+          // an attempt cut short (interrupted) ends with the call
+          if (state.attemptSpan !== undefined) Call.endSpan(state.attemptSpan, state, exit)
+          Call.endSpan(span, state, exit)
           // the log line is written after the span has ended (else the tracer copies it onto the span)
           return Call.logCall(state)
         })
@@ -377,6 +401,7 @@ const makeWith = (c: Concerns): Service => {
       const chain = request.fallback === undefined ? [request.model] : [request.model, ...request.fallback]
       const start = state.clock.unsafeCurrentTimeMillis()
       state.start = start
+      state.request = request
       const failed: Array<ChatResult.FallbackAttempt> = []
       const loop = (index: number): Effect.Effect<ChatResult.ChatResult, LlmError.LlmError> =>
         Effect.matchEffect(chatModel(request, chain[index]!, start, state, span), {
@@ -390,10 +415,7 @@ const makeWith = (c: Concerns): Service => {
               failed.length === 0 ? result : new ChatResult.ChatResult({ ...result, fallbacks: failed }, true)
             )
         })
-      return Effect.onExit(
-        loop(0),
-        (exit) => Effect.sync(() => Call.finish("chat", request, state, start, state.span, exit, c.logContent))
-      )
+      return loop(0)
     })
 
   // ---------------------------------------------------------------------------

@@ -59,10 +59,11 @@ export interface RequestSpec {
   /** The largest single SSE event accepted. Default 32 MiB. */
   readonly maxEventBytes?: number | undefined
   /**
-   * The call's deadlines. On the fast path `postJson` enforces `totalMs` (phase `total`)
-   * when the fiber runs on the live clock; see `declareTimeouts`.
+   * The provider call this request serves. On the fast path `postJson` enforces its
+   * `timeouts.totalMs` (phase `total`) when the fiber runs on the live clock, and the
+   * request's `http.client` span is a child of the call's attempt span; see `declareCall`.
    */
-  readonly timeouts?: Provider.ResolvedTimeouts | undefined
+  readonly call?: Provider.Call | undefined
 }
 
 /**
@@ -87,6 +88,8 @@ export interface ResponseInfo {
  */
 export interface JsonResponse extends ResponseInfo {
   readonly json: unknown
+  /** Milliseconds from sending the request to the end of the response body. */
+  readonly latencyMs: number
 }
 
 const errorBodyLimit = Transport.errorBodyLimit
@@ -241,29 +244,42 @@ const postJsonGeneric = (
   client: HttpClient.HttpClient,
   spec: RequestSpec
 ): Effect.Effect<JsonResponse, LlmError.LlmError> =>
-  Effect.flatMap(send(client, spec, "application/json"), ([response, info]) => {
-    const type = contentType(info)
-    if (type !== "" && !type.includes("json")) {
-      return Effect.zipRight(
-        Effect.ignore(readBytes(response, errorBodyLimit, spec)),
-        Effect.fail(protocolError(spec, info, `expected a JSON response, got content-type "${type}"`))
-      )
-    }
-    return Effect.flatMap(readBytes(response, spec.maxBodyBytes ?? Transport.defaultMaxBodyBytes, spec), (bytes) => {
-      const text = Transport.decodeUtf8(bytes)
-      try {
-        return Effect.succeed({ ...info, json: JSON.parse(text) as unknown })
-      } catch (e) {
-        return Effect.fail(
-          protocolError(
-            spec,
-            info,
-            `malformed JSON in the response body (${e instanceof Error ? e.message : String(e)}; ${bytes.length} bytes)`
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (start) =>
+      Effect.flatMap(send(client, spec, "application/json"), ([response, info]) => {
+        const type = contentType(info)
+        if (type !== "" && !type.includes("json")) {
+          return Effect.zipRight(
+            Effect.ignore(readBytes(response, errorBodyLimit, spec)),
+            Effect.fail(protocolError(spec, info, `expected a JSON response, got content-type "${type}"`))
           )
+        }
+        return Effect.flatMap(
+          readBytes(response, spec.maxBodyBytes ?? Transport.defaultMaxBodyBytes, spec),
+          (bytes) => {
+            const text = Transport.decodeUtf8(bytes)
+            try {
+              const json: unknown = JSON.parse(text)
+              return Effect.map(
+                Clock.currentTimeMillis,
+                (end): JsonResponse => ({ ...info, json, latencyMs: end - start })
+              )
+            } catch (e) {
+              return Effect.fail(
+                protocolError(
+                  spec,
+                  info,
+                  `malformed JSON in the response body (${
+                    e instanceof Error ? e.message : String(e)
+                  }; ${bytes.length} bytes)`
+                )
+              )
+            }
+          }
         )
-      }
-    })
-  })
+      })
+  )
 
 /**
  * POST a JSON body and decode the `text/event-stream` response into SSE events. `f`
@@ -499,15 +515,17 @@ export const withHeaders = (client: HttpClient.HttpClient, options: HeaderOption
 export const isFast = (client: HttpClient.HttpClient): boolean => Transport.transportOf(client) !== undefined
 
 /**
- * Declare that `provider.chat` puts `call.timeouts` in its request specs and sends them
- * through `client`: on the fast path the transport then enforces the total deadline (one
- * timer per request), and `LlmClient` arms none of its own. On any other client this does
+ * Declare that `provider.chat` sends its requests through `client` with the call in their
+ * specs (`RequestSpec.call`). On the fast path the transport then enforces the call's total
+ * deadline (one timer per request) and parents the request's span to the call's attempt
+ * span, so `LlmClient` arms no timer of its own and does not make the attempt span the
+ * current span (which costs a context copy per call). On any other client this does
  * nothing. Returns `provider`.
  *
  * @since 0.1.0
  * @category utils
  */
-export const declareTimeouts = <P extends Provider.Provider>(client: HttpClient.HttpClient, provider: P): P => {
+export const declareCall = <P extends Provider.Provider>(client: HttpClient.HttpClient, provider: P): P => {
   if (isFast(client)) Deadline.markEnforcesTotal(provider)
   return provider
 }
@@ -565,6 +583,8 @@ export const catchStreamStart = <A>(
       return Effect.matchCauseEffect(source.pull, {
         onSuccess: (items) => {
           started = true
+          // past the start nothing is caught: later pulls go straight to the source
+          if (aborted === undefined) self.pull = source.pull
           return Effect.succeed(items)
         },
         onFailure: (cause) => {
@@ -585,7 +605,11 @@ export const catchStreamStart = <A>(
         }
       })
     })
-    return {
+    const self: {
+      pull: Source.Source<A>["pull"]
+      readonly abort: Source.Source<A>["abort"]
+      readonly close: Source.Source<A>["close"]
+    } = {
       pull,
       abort: (cause) => {
         aborted ??= cause
@@ -597,4 +621,5 @@ export const catchStreamStart = <A>(
           return current === undefined ? Effect.void : current.close(exit)
         })
     }
+    return self
   }))

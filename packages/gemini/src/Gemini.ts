@@ -50,7 +50,6 @@ import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -228,7 +227,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     model: call.model,
     url: `${root}${modelPath(call.model)}${stream ? ":streamGenerateContent?alt=sse" : ":generateContent"}`,
     headers: noHeaders,
-    timeouts: call.timeouts,
+    call,
     body,
     maxBodyBytes: options.maxBodyBytes,
     maxEventBytes: options.maxEventBytes
@@ -241,15 +240,13 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     Effect.flatMap(
       Effect.mapError(buildGenerateContentBody(call.request, build), (e) => withCallContext(e, call)),
       (body) =>
-        Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.flatMap(ProviderHttp.postJson(client, spec(call, false, body)), (response) =>
-            Effect.flatMap(Clock.currentTimeMillis, (end) =>
-              mapGenerateContent(
-                response.json,
-                { provider: name, model: call.model, requestId: response.requestId },
-                { latencyMs: end - start, ttfbMs: response.ttfbMs },
-                response.headers
-              ))))
+        Effect.flatMap(ProviderHttp.postJson(client, spec(call, false, body)), (response) =>
+          mapGenerateContent(
+            response.json,
+            { provider: name, model: call.model, requestId: response.requestId },
+            { latencyMs: response.latencyMs, ttfbMs: response.ttfbMs },
+            response.headers
+          ))
     )
 
   const chatStream = (call: Provider.Call): Stream.Stream<StreamEvent.StreamEvent, LlmError.LlmError> =>
@@ -289,7 +286,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options, version: ApiVer
     )
   }
 
-  return ProviderHttp.declareTimeouts(client, {
+  return ProviderHttp.declareCall(client, {
     name,
     api: "gemini",
     capabilities: { ...capabilities, ...options.capabilities },

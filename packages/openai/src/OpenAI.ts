@@ -55,7 +55,6 @@ import * as ProviderConfig from "@llm-fiber/core/ProviderConfig"
 import * as ProviderHttp from "@llm-fiber/core/ProviderHttp"
 import * as ProviderRegistry from "@llm-fiber/core/ProviderRegistry"
 import type * as StreamEvent from "@llm-fiber/core/StreamEvent"
-import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -259,7 +258,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
     model: call.model,
     url: chatUrl,
     headers: idempotencyHeaders(call),
-    timeouts: call.timeouts,
+    call,
     body: buildChatBody(call.request, call.model, stream, {
       providerName: name,
       maxTokensField,
@@ -271,18 +270,13 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
   })
 
   const chat = (call: Provider.Call) =>
-    Effect.flatMap(
-      Clock.currentTimeMillis,
-      (start) =>
-        Effect.flatMap(ProviderHttp.postJson(client, spec(call, false, false)), (response) =>
-          Effect.flatMap(Clock.currentTimeMillis, (end) =>
-            mapChatCompletion(
-              response.json,
-              { provider: name, model: call.model, requestId: response.requestId },
-              { latencyMs: end - start, ttfbMs: response.ttfbMs },
-              response.headers
-            )))
-    )
+    Effect.flatMap(ProviderHttp.postJson(client, spec(call, false, false)), (response) =>
+      mapChatCompletion(
+        response.json,
+        { provider: name, model: call.model, requestId: response.requestId },
+        { latencyMs: response.latencyMs, ttfbMs: response.ttfbMs },
+        response.headers
+      ))
 
   const attemptStream = (call: Provider.Call, includeUsage: boolean, answered: { ok: boolean }) =>
     ProviderHttp.postSse(client, spec(call, true, includeUsage), (info, events) => {
@@ -310,7 +304,7 @@ const makeWith = (base: HttpClient.HttpClient, options: Options): Provider.Provi
       })
     }))
 
-  return ProviderHttp.declareTimeouts(
+  return ProviderHttp.declareCall(
     client,
     explained({
       name,
@@ -397,7 +391,7 @@ const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOption
       model: call.model,
       url,
       headers: idempotencyHeaders(call),
-      timeouts: call.timeouts,
+      call,
       body,
       maxBodyBytes: options.maxBodyBytes,
       maxEventBytes: options.maxEventBytes
@@ -407,15 +401,13 @@ const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOption
     Effect.flatMap(
       spec(call, false),
       (request) =>
-        Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.flatMap(ProviderHttp.postJson(client, request), (response) =>
-            Effect.flatMap(Clock.currentTimeMillis, (end) =>
-              mapResponse(
-                response.json,
-                { provider: name, model: call.model, requestId: response.requestId },
-                { latencyMs: end - start, ttfbMs: response.ttfbMs },
-                response.headers
-              ))))
+        Effect.flatMap(ProviderHttp.postJson(client, request), (response) =>
+          mapResponse(
+            response.json,
+            { provider: name, model: call.model, requestId: response.requestId },
+            { latencyMs: response.latencyMs, ttfbMs: response.ttfbMs },
+            response.headers
+          ))
     )
 
   const chatStream = (call: Provider.Call) =>
@@ -434,7 +426,7 @@ const makeResponsesWith = (base: HttpClient.HttpClient, options: ResponsesOption
         }))
     )
 
-  return ProviderHttp.declareTimeouts(
+  return ProviderHttp.declareCall(
     client,
     explained({
       name,

@@ -57,6 +57,14 @@ export interface CallState {
   span: Option.Option<Tracer.Span>
   /** The clock of the fiber the call started on (`TestClock` in tests). */
   clock: Clock.Clock
+  /** Whether span times are recorded (`FiberRef.currentTracerTimingEnabled`). */
+  timing: boolean
+  /** The least severe level logged where the call runs (no log fields are built below it). */
+  minLogLevel: LogLevel.LogLevel
+  /** The normalized request (once it validated). */
+  request: ChatRequest.ChatRequest | undefined
+  /** The attempt span under way, when made by hand (`LlmClient.chat`). */
+  attemptSpan: Tracer.Span | undefined
   /** The call's log line, written by `finish` and logged once the span has ended. */
   log:
     | { readonly level: "ok" | "error"; readonly message: string; readonly fields: Record<string, unknown> }
@@ -73,6 +81,10 @@ export const newCallState = (context: CallContext.CallContext): CallState => ({
   start: undefined,
   span: Option.none(),
   clock: Deadline.liveClock,
+  timing: true,
+  minLogLevel: LogLevel.Info,
+  request: undefined,
+  attemptSpan: undefined,
   log: undefined
 })
 
@@ -80,6 +92,13 @@ export const newCallState = (context: CallContext.CallContext): CallState => ({
 export const spanOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Option.Option<Tracer.Span> => {
   const span = fiber.currentSpan
   return span !== undefined && span._tag === "Span" ? Option.some(span) : Option.none()
+}
+
+/** Capture what the call needs from the fiber it starts on. */
+export const startOn = (state: CallState, fiber: Fiber.RuntimeFiber<unknown, unknown>): void => {
+  state.clock = Deadline.clockOf(fiber)
+  state.timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
+  state.minLogLevel = fiber.getFiberRef(FiberRef.currentMinimumLogLevel)
 }
 
 /** Whether a log line at `level` would be written by this fiber. */
@@ -117,18 +136,49 @@ export const finish = (
   const provider = state.provider ?? request.provider
   const model = state.model ?? request.model
   const result = state.result
-  const attrs: Record<string, unknown> = {
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_CHAT,
-    [ATTR_GEN_AI_REQUEST_MODEL]: model,
-    [Telemetry.attributes.attempts]: state.attempts,
-    [Telemetry.attributes.cache]: state.cache
+  const context = state.context
+  let failed: LlmError.LlmError | undefined
+  let status = "ok"
+  if (Exit.isFailure(exit)) {
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure) && LlmError.isLlmError(failure.value)) failed = failure.value
+    status = failed !== undefined ? failed._tag : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
   }
-  if (provider !== undefined) {
-    attrs[ATTR_GEN_AI_PROVIDER_NAME] = provider
-    attrs[ATTR_GEN_AI_SYSTEM] = provider
+  const ok = failed === undefined && result !== undefined
+  if (Option.isSome(span)) {
+    // set on the span captured at the start: a stream's finalizer does not see it as current
+    const s = span.value
+    s.attribute(ATTR_GEN_AI_OPERATION_NAME, GEN_AI_OPERATION_NAME_VALUE_CHAT)
+    s.attribute(ATTR_GEN_AI_REQUEST_MODEL, model)
+    s.attribute(Telemetry.attributes.attempts, state.attempts)
+    s.attribute(Telemetry.attributes.cache, state.cache)
+    if (provider !== undefined) {
+      s.attribute(ATTR_GEN_AI_PROVIDER_NAME, provider)
+      s.attribute(ATTR_GEN_AI_SYSTEM, provider)
+    }
+    if (request.temperature !== undefined) s.attribute(ATTR_GEN_AI_REQUEST_TEMPERATURE, request.temperature)
+    if (request.maxTokens !== undefined) s.attribute(ATTR_GEN_AI_REQUEST_MAX_TOKENS, request.maxTokens)
+    if (request.user !== undefined) s.attribute(Telemetry.attributes.userId, request.user)
+    if (context.correlationId !== undefined) s.attribute(Telemetry.attributes.correlationId, context.correlationId)
+    if (context.tags !== undefined && context.tags.length > 0) s.attribute(Telemetry.attributes.tags, context.tags)
+    if (request.metadata !== undefined) {
+      for (const key in request.metadata) s.attribute(Telemetry.attributes.metadataPrefix + key, request.metadata[key])
+    }
+    if (status !== "ok") s.attribute(ATTR_ERROR_TYPE, status)
+    if (ok) {
+      s.attribute(ATTR_GEN_AI_RESPONSE_MODEL, result.model)
+      s.attribute(ATTR_GEN_AI_RESPONSE_ID, result.id)
+      s.attribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, [result.finishReason])
+      s.attribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, result.usage.inputTokens)
+      s.attribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, result.usage.outputTokens)
+      if (result.cost !== undefined) s.attribute(Telemetry.attributes.costUsd, result.cost.totalUsd)
+    }
   }
-  if (request.temperature !== undefined) attrs[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature
-  if (request.maxTokens !== undefined) attrs[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens
+  // the log line's fields, only when it is written
+  if (LogLevel.greaterThan(state.minLogLevel, status === "ok" ? LogLevel.Info : LogLevel.Warning)) {
+    state.log = undefined
+    return
+  }
   const log: Record<string, unknown> = {
     operation,
     provider,
@@ -136,45 +186,16 @@ export const finish = (
     attempts: state.attempts,
     cache: state.cache
   }
-  const context = state.context
-  if (request.user !== undefined) {
-    attrs[Telemetry.attributes.userId] = request.user
-    log.userId = request.user
-  }
-  if (context.correlationId !== undefined) {
-    attrs[Telemetry.attributes.correlationId] = context.correlationId
-    log.correlationId = context.correlationId
-  }
-  if (context.tags !== undefined && context.tags.length > 0) {
-    attrs[Telemetry.attributes.tags] = context.tags
-    log.tags = context.tags
-  }
-  if (request.metadata !== undefined) {
-    for (const key in request.metadata) attrs[Telemetry.attributes.metadataPrefix + key] = request.metadata[key]
-    log.metadata = request.metadata
-  }
-  let failed: LlmError.LlmError | undefined
-  let status = "ok"
-  if (Exit.isFailure(exit)) {
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure) && LlmError.isLlmError(failure.value)) failed = failure.value
-    status = failed !== undefined ? failed._tag : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect"
-    attrs[ATTR_ERROR_TYPE] = status
-  }
+  if (request.user !== undefined) log.userId = request.user
+  if (context.correlationId !== undefined) log.correlationId = context.correlationId
+  if (context.tags !== undefined && context.tags.length > 0) log.tags = context.tags
+  if (request.metadata !== undefined) log.metadata = request.metadata
   log.status = status
-  if (failed === undefined && result !== undefined) {
-    attrs[ATTR_GEN_AI_RESPONSE_MODEL] = result.model
-    attrs[ATTR_GEN_AI_RESPONSE_ID] = result.id
-    attrs[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = [result.finishReason]
-    attrs[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = result.usage.inputTokens
-    attrs[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = result.usage.outputTokens
+  if (ok) {
     log.inputTokens = result.usage.inputTokens
     log.outputTokens = result.usage.outputTokens
     if (result.timing.ttfbMs !== undefined) log.ttfbMs = result.timing.ttfbMs
-    if (result.cost !== undefined) {
-      attrs[Telemetry.attributes.costUsd] = result.cost.totalUsd
-      log.costUsd = result.cost.totalUsd
-    }
+    if (result.cost !== undefined) log.costUsd = result.cost.totalUsd
     if (result.requestId !== undefined) log.requestId = result.requestId
   } else if (failed !== undefined) {
     log.errorMessage = failed.message
@@ -182,14 +203,16 @@ export const finish = (
   }
   if (logContent.enabled) {
     log.prompt = Telemetry.truncate(Telemetry.renderMessages(request.messages), logContent.maxChars)
-    if (result !== undefined && failed === undefined) {
-      log.completion = Telemetry.truncate(result.text, logContent.maxChars)
-    }
+    if (ok) log.completion = Telemetry.truncate(result.text, logContent.maxChars)
   }
   log.latencyMs = state.clock.unsafeCurrentTimeMillis() - start
   state.log = { level: status === "ok" ? "ok" : "error", message: `llm.${operation}`, fields: log }
-  // set on the span captured at the start: a stream's finalizer does not see it as current
-  if (Option.isSome(span)) { for (const key in attrs) span.value.attribute(key, attrs[key]) }
+}
+
+/** End a span made by hand (as `Effect.withSpan` ends its span). */
+export const endSpan = (span: Tracer.Span, state: CallState, exit: Exit.Exit<unknown, unknown>): void => {
+  if (span.status._tag === "Ended") return
+  span.end(state.timing ? state.clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
 }
 
 // -----------------------------------------------------------------------------
@@ -312,6 +335,19 @@ const costDetail = (
   return typeof tokens === "number" && tokens > 0 ? { cacheWrite1hTokens: tokens } : undefined
 }
 
+/**
+ * A copy of a result with some fields replaced: what `new ChatResult({ ...result, ...fields },
+ * true)` makes — same class, same own fields (the defaults are already merged) — without the
+ * constructor's copies and walk over the schema's fields (the hot path makes one per call).
+ */
+export const withFields = (
+  result: ChatResult.ChatResult,
+  fields: Partial<Pick<ChatResult.ChatResult, "cost" | "timing" | "fallbacks">>
+): ChatResult.ChatResult => {
+  const copy: ChatResult.ChatResult = Object.create(Object.getPrototypeOf(result))
+  return Object.assign(copy, result, fields)
+}
+
 /** The cost of a response (the response's model, else the requested one), if priced. */
 export const priceOf = (
   catalog: Catalog.Service,
@@ -325,7 +361,29 @@ export const priceOf = (
   return catalog.cost(model, usage, detail) ?? catalog.cost(requestedModel, usage, detail)
 }
 
-/** The child span of one provider attempt. */
+const attemptKind = { kind: "client", captureStackTrace: false } as const
+
+/**
+ * The child span of one provider attempt, made by hand (attributes set one by one: no
+ * `Object.entries` per span).
+ */
+export const makeAttemptSpan = (
+  info: Middleware.CallInfo,
+  attempt: number,
+  parent: Tracer.AnySpan | undefined
+): Effect.Effect<Tracer.Span> =>
+  Effect.map(
+    Effect.makeSpan(Telemetry.attemptSpan, parent === undefined ? attemptKind : { ...attemptKind, parent }),
+    (span) => {
+      span.attribute(ATTR_GEN_AI_OPERATION_NAME, GEN_AI_OPERATION_NAME_VALUE_CHAT)
+      span.attribute(ATTR_GEN_AI_PROVIDER_NAME, info.provider)
+      span.attribute(ATTR_GEN_AI_REQUEST_MODEL, info.model)
+      span.attribute(Telemetry.attributes.attempt, attempt)
+      return span
+    }
+  )
+
+/** The child span of one provider attempt (options of `Effect.withSpan`). */
 export const attemptSpanOptions = (
   info: Middleware.CallInfo,
   attempt: number,

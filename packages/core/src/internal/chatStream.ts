@@ -139,21 +139,20 @@ class Attempts implements Source.Source<StreamEvent.StreamEvent> {
     this.clock = Deadline.clockOf(fiber)
     this.timing = fiber.getFiberRef(FiberRef.currentTracerTimingEnabled)
     const info = this.info
-    const parent = Option.getOrUndefined(this.callSpan)
-    return Effect.flatMap(Effect.makeSpan(Telemetry.attemptSpan, Call.attemptSpanOptions(info, n, parent)), (span) => {
+    return Effect.flatMap(Call.makeAttemptSpan(info, n, Option.getOrUndefined(this.callSpan)), (span) => {
       this.span = span
       this.held = []
       this.responseModel = info.model
       this.first = true
-      this.opened = false
-      const stream = info.implementation.chatStream({
-        request: info.request,
-        model: info.model,
-        timeouts: this.timeouts,
-        attempt: n
-      })
+      const call: Provider.Call = { request: info.request, model: info.model, timeouts: this.timeouts, attempt: n }
+      // a provider that declares its calls gets the attempt span passed (the parent of its
+      // request spans); any other runs under it until it answered
+      const declared = Deadline.enforcesTotal(info.implementation)
+      if (declared) Deadline.setAttemptSpan(call, span)
+      this.opened = declared
+      const open = Source.openOf(info.implementation.chatStream(call))
       return Effect.flatMap(
-        Effect.withParentSpan(Source.openOf(stream), span),
+        declared ? open : Effect.withParentSpan(open, span),
         (source) => {
           if (this.closed) return Effect.zipRight(source.close(Exit.interrupt(fiber.id())), Effect.interrupt)
           this.current = source
@@ -558,7 +557,7 @@ export const make = (deps: Deps) =>
       Effect.withFiberRuntime((fiber) => {
         const context = Context.get(fiber.currentContext, CallContext.CurrentCallContext)
         const state = Call.newCallState(context)
-        state.clock = Deadline.clockOf(fiber)
+        Call.startOn(state, fiber)
         state.start = state.clock.unsafeCurrentTimeMillis()
         state.span = Option.some(span)
         return Effect.succeed<Source.Source<StreamEvent.StreamEvent>>(

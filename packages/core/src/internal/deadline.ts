@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import type * as Tracer from "effect/Tracer"
 import * as LlmError from "../LlmError.js"
 import type * as Provider from "../Provider.js"
 
@@ -63,9 +64,22 @@ export const timeoutError = (
     } within ${timeoutMs} ms (${phase} timeout)`
   }, true)
 
+const attemptSpans = new WeakMap<Provider.Call, Tracer.Span>()
+
+/** Record the attempt span of a call (for the transport: the parent of its request spans). */
+export const setAttemptSpan = (call: Provider.Call, span: Tracer.Span): void => {
+  attemptSpans.set(call, span)
+}
+
+/** The attempt span recorded for a call. */
+export const attemptSpanOf = (call: Provider.Call): Tracer.Span | undefined => attemptSpans.get(call)
+
 const enforcing = new WeakSet<Provider.Provider>()
 
-/** Mark a provider whose `chat` enforces `call.timeouts.totalMs` itself (on the live clock). */
+/**
+ * Mark a provider whose `chat` enforces `call.timeouts.totalMs` itself (on the live clock)
+ * and parents its request spans to the call's attempt span (`ProviderHttp.declareCall`).
+ */
 export const markEnforcesTotal = (provider: Provider.Provider): void => {
   enforcing.add(provider)
 }

@@ -184,7 +184,7 @@ export const deferred = <A>(open: Effect.Effect<Source<A>, LlmError.LlmError>): 
   let inner: Source<A> | undefined
   let aborted: Cause.Cause<LlmError.LlmError> | undefined
   let closed: Exit.Exit<unknown, unknown> | undefined
-  return {
+  const self: { pull: Source<A>["pull"]; readonly abort: Source<A>["abort"]; readonly close: Source<A>["close"] } = {
     pull: Effect.suspend(() => {
       if (aborted !== undefined) return Effect.failCause(aborted)
       if (inner !== undefined) return inner.pull
@@ -195,6 +195,8 @@ export const deferred = <A>(open: Effect.Effect<Source<A>, LlmError.LlmError>): 
               if (closed !== undefined) return source.close(closed)
               inner = source
               if (aborted !== undefined) source.abort(aborted)
+              // later pulls go straight to the source (it fails them itself once aborted)
+              else self.pull = source.pull
               return Effect.void
             }))
         ),
@@ -212,6 +214,7 @@ export const deferred = <A>(open: Effect.Effect<Source<A>, LlmError.LlmError>): 
         return inner === undefined ? Effect.void : inner.close(exit)
       })
   }
+  return self
 }
 
 // -----------------------------------------------------------------------------

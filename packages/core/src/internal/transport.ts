@@ -29,6 +29,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Tracer from "effect/Tracer"
 import type * as Undici from "undici"
 import * as LlmError from "../LlmError.js"
+import type * as Provider from "../Provider.js"
 import * as Sse from "../Sse.js"
 import * as Deadline from "./deadline.js"
 import type * as Source from "./source.js"
@@ -197,7 +198,7 @@ export interface Spec extends About {
   readonly body: unknown
   readonly maxBodyBytes?: number | undefined
   readonly maxEventBytes?: number | undefined
-  readonly timeouts?: { readonly totalMs: number } | undefined
+  readonly call?: Provider.Call | undefined
 }
 
 interface Target {
@@ -306,6 +307,7 @@ class HttpSpan {
 }
 
 interface Prepared {
+  readonly call: Provider.Call | undefined
   readonly target: Target
   readonly headers: Record<string, string>
   readonly clock: Clock.Clock
@@ -337,10 +339,10 @@ const prepare = (
     defaultSpanName ??= Context.get(Context.empty(), HttpClient.SpanNameGenerator)
     if (!disabled) spanName = nameOf === defaultSpanName ? "http.client POST" : nameOf(requestOf())
   }
-  return { target, headers, clock: Deadline.clockOf(fiber), spanName, fiber }
+  return { call: spec.call, target, headers, clock: Deadline.clockOf(fiber), spanName, fiber }
 }
 
-const spanOptions = { kind: "client", captureStackTrace: false } as const
+const spanOptions: Tracer.SpanOptions = { kind: "client", captureStackTrace: false }
 
 /** Open the span (when tracing is on), set its request attributes and the trace headers. */
 const withSpan = <A, E>(
@@ -349,7 +351,10 @@ const withSpan = <A, E>(
   f: (span: HttpSpan | undefined) => Effect.Effect<A, E>
 ): Effect.Effect<A, E> => {
   if (prepared.spanName === undefined) return f(undefined)
-  return Effect.flatMap(Effect.makeSpan(prepared.spanName, spanOptions), (span) => {
+  // the attempt span of the call this request serves (not the current span: see `declareCall`)
+  const parent = prepared.call === undefined ? undefined : Deadline.attemptSpanOf(prepared.call)
+  const options = parent === undefined ? spanOptions : { ...spanOptions, parent }
+  return Effect.flatMap(Effect.makeSpan(prepared.spanName, options), (span) => {
     const fiber = prepared.fiber
     const http = new HttpSpan(
       span,
@@ -450,6 +455,7 @@ const concat = (parts: Array<Uint8Array>, size: number): Uint8Array => {
 /** A parsed JSON response. */
 export interface JsonResponse extends Info {
   readonly json: unknown
+  readonly latencyMs: number
 }
 
 type Resume<A> = (effect: Effect.Effect<A, LlmError.LlmError>) => void
@@ -478,7 +484,7 @@ class JsonExchange extends Exchange {
 
   /** The call's total deadline, enforced here on the live clock (`LlmClient` relies on it). */
   armTotal(): void {
-    const total = this.spec.timeouts?.totalMs
+    const total = this.spec.call?.timeouts.totalMs
     if (total === undefined || this.clock !== Deadline.liveClock) return
     this.timer = Deadline.schedule(this.clock, total, () => {
       this.finish(Effect.fail(Deadline.timeoutError("total", total, this.spec)))
@@ -585,7 +591,8 @@ class JsonExchange extends Exchange {
         headers: info.headers,
         requestId: info.requestId,
         ttfbMs: info.ttfbMs,
-        json
+        json,
+        latencyMs: this.clock.unsafeCurrentTimeMillis() - this.start
       })
     )
   }
