@@ -5,8 +5,9 @@
 //   node bench/hot-pipeline.mjs [calls per round = 5000] [rounds = 5]
 //
 // (after `npx tsc -b tsconfig.build.json`; pin it with `taskset -c 1` for stable figures)
-import { ChatResult, LlmClient, Provider, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
+import { LlmClient, Provider, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
 import { Chunk, Effect, Layer, Logger, LogLevel, ManagedRuntime, Stream } from "effect"
+import { events, result } from "./instant.mjs"
 // internal modules (bench only, absent before the tuning): the sources under the native streams
 // of the HTTP providers, and the mark of a provider that enforces its own total deadline (as
 // the HTTP providers do)
@@ -14,18 +15,6 @@ const internal = async (name) => import(`../packages/core/dist/internal/${name}.
 const Deadline = await internal("deadline")
 const Source = await internal("source")
 
-const result = new ChatResult.ChatResult({
-  id: "x",
-  model: "gpt-4o-mini",
-  provider: "openai",
-  text: "hello",
-  message: ChatResult.assistantMessage("hello", []),
-  toolCalls: [],
-  finishReason: "stop",
-  usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
-  timing: { latencyMs: 0, ttfbMs: 0 }
-})
-const events = StreamEvent.fromResult(result)
 // a long stream in chunks of 50 events (as a network read of a fast stream would give)
 const long = []
 for (let i = 0; i < 100; i++) {

@@ -1,28 +1,10 @@
 // The cost of the llm-fiber pipeline itself: LlmClient.chat against a provider that answers
 // at once (no HTTP), in µs per call — `node bench/pipeline.mjs` after `npm run build`.
-import { ChatResult, LlmClient, Provider, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
-import { Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { LlmClient, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
+import { Effect, Layer, ManagedRuntime } from "effect"
 import { performance } from "node:perf_hooks"
+import { provider } from "./instant.mjs"
 
-const result = new ChatResult.ChatResult({
-  id: "x",
-  model: "gpt-4o-mini",
-  provider: "openai",
-  text: "hello",
-  message: ChatResult.assistantMessage("hello", []),
-  toolCalls: [],
-  finishReason: "stop",
-  usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
-  timing: { latencyMs: 0, ttfbMs: 0 }
-})
-const events = StreamEvent.fromResult(result)
-const provider = {
-  name: "openai",
-  api: "test",
-  capabilities: Provider.noCapabilities,
-  chat: () => Effect.succeed(result),
-  chatStream: () => Stream.fromIterable(events)
-}
 const runtime = ManagedRuntime.make(LlmClient.layer.pipe(
   Layer.provide(ProviderRegistry.register(Effect.succeed(provider))),
   Layer.provide(ProviderRegistry.layer)

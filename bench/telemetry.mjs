@@ -9,30 +9,12 @@
 // The per-call log line is silenced in all. Several alternating reps; medians.
 //
 //   npx tsc -b tsconfig.build.json && node bench/telemetry.mjs [calls per rep] [reps]
-import { ChatResult, LlmClient, Provider, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
+import { LlmClient, ProviderRegistry, StreamEvent } from "@llm-fiber/core"
 import { Otel } from "@llm-fiber/otel"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Stream } from "effect"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { performance } from "node:perf_hooks"
+import { provider } from "./instant.mjs"
 
-const result = new ChatResult.ChatResult({
-  id: "x",
-  model: "gpt-4o-mini",
-  provider: "openai",
-  text: "hello",
-  message: ChatResult.assistantMessage("hello", []),
-  toolCalls: [],
-  finishReason: "stop",
-  usage: { inputTokens: 10, outputTokens: 2, totalTokens: 12 },
-  timing: { latencyMs: 0, ttfbMs: 0 }
-})
-const events = StreamEvent.fromResult(result)
-const provider = {
-  name: "openai",
-  api: "test",
-  capabilities: Provider.noCapabilities,
-  chat: () => Effect.succeed(result),
-  chatStream: () => Stream.fromIterable(events)
-}
 const client = LlmClient.layer.pipe(
   Layer.provide(ProviderRegistry.register(Effect.succeed(provider))),
   Layer.provide(ProviderRegistry.layer),
